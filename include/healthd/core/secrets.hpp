@@ -1,0 +1,33 @@
+#pragma once
+// Secrets (conninfo passwords, values substituted from `${VAR}`) must never reach a message, a log line, the API
+// or `--check` output. Every text that may carry one passes through `secret_set::redact`.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace healthd {
+
+inline constexpr std::string_view redacted_marker = "***";
+
+// Immutable after configuration is loaded; `redact` is then safe to call from any thread.
+class secret_set {
+public:
+  // Empty strings are ignored: they cannot be found in a text and redacting them would be meaningless.
+  void add(std::string secret);
+  void merge(const secret_set& other);
+  [[nodiscard]] bool empty() const noexcept { return secrets_.empty(); }
+  [[nodiscard]] std::size_t size() const noexcept { return secrets_.size(); }
+  // Replaces every occurrence of every secret with "***", longest secrets first.
+  [[nodiscard]] std::string redact(std::string_view text) const;
+
+private:
+  std::vector<std::string> secrets_;  // sorted longest first
+};
+
+// The password in a libpq conninfo, in key=value form (`password=x`, `password='x y'`) or URI form
+// (`postgresql://user:x@host/db`, `?password=x`); nullopt when there is none.
+[[nodiscard]] std::optional<std::string> conninfo_password(std::string_view conninfo);
+
+}  // namespace healthd
