@@ -47,6 +47,7 @@ healing_entry healing_log::append(healing_entry entry) {
   entry.id = ++last_id_;
   entries_.push_back(entry);
   if (entries_.size() > capacity_) entries_.pop_front();
+  ++counts_[{entry.subsystem, entry.trigger, entry.result}];
   return entry;
 }
 
@@ -70,6 +71,15 @@ std::vector<healing_entry> healing_log::query(const healing_query& q) const {
     if (q.subsystem && it->subsystem != *q.subsystem) continue;
     out.push_back(*it);
   }
+  return out;
+}
+
+std::vector<heal_count> healing_log::counts() const {
+  std::lock_guard lock(mutex_);
+  std::vector<heal_count> out;
+  out.reserve(counts_.size());
+  for (const auto& [key, n] : counts_)
+    out.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), n});
   return out;
 }
 

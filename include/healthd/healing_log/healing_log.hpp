@@ -8,10 +8,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 namespace healthd {
@@ -43,6 +45,14 @@ struct healing_query {
   std::optional<std::uint64_t> since_id;  // only entries with a greater id (the newest `limit` of them)
 };
 
+// Entries ever appended, by subsystem, trigger and result: survives the ring's eviction (for metrics).
+struct heal_count {
+  std::string subsystem;
+  heal_trigger trigger = heal_trigger::automatic;
+  heal_result result = heal_result::success;
+  std::uint64_t count = 0;
+};
+
 class healing_log {
 public:
   explicit healing_log(std::size_t capacity);
@@ -60,12 +70,15 @@ public:
   [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
   [[nodiscard]] std::size_t size() const;
   [[nodiscard]] std::uint64_t last_id() const;  // 0 when nothing was ever appended; moves on every append
+  // Appends since this process started (restored entries are not counted), sorted by subsystem, trigger, result.
+  [[nodiscard]] std::vector<heal_count> counts() const;
 
 private:
   const std::size_t capacity_;
   mutable std::mutex mutex_;
   std::deque<healing_entry> entries_;  // oldest first
   std::uint64_t last_id_ = 0;
+  std::map<std::tuple<std::string, heal_trigger, heal_result>, std::uint64_t> counts_;
 };
 
 }  // namespace healthd
