@@ -1,8 +1,10 @@
 #pragma once
 // The daemon's configuration: every key a user can write, with its default, in one place. docs/configuration.md
-// documents each field here; src/config/config_loader.cpp is the only code that reads the JSON.
+// documents each field here; src/config/loader.cpp is the only code that reads the JSON, and
+// healthd/config/schema.hpp lists the keys it accepts.
 //
 // A `daemon_config` is an immutable value after loading; share it as `std::shared_ptr<const daemon_config>`.
+// Every struct but daemon_config compares with == so that a reload can tell what changed.
 
 #include "healthd/core/secrets.hpp"
 #include "healthd/core/status.hpp"
@@ -13,12 +15,24 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
 namespace healthd::config {
 
 // ---- server --------------------------------------------------------------------------------------------------
+// `server.listen`: "host:port", "[v6-address]:port"; the port is 1..65535.
+struct listen_address {
+  std::string host;  // without brackets: "::1"
+  std::uint16_t port = 0;
+
+  friend bool operator==(const listen_address&, const listen_address&) = default;
+};
+
+// nullopt when `text` is not a valid `server.listen` value (also used for the --listen flag).
+[[nodiscard]] std::optional<listen_address> parse_listen_address(std::string_view text);
+
 struct server_config {
   std::string listen = "127.0.0.1:8080";  // host:port; "[::1]:8080" for IPv6
   int threads = 2;
@@ -27,13 +41,19 @@ struct server_config {
   std::string static_dir = "frontend/out";
   std::vector<std::string> cors_origins;
   int max_connections = 10000;
+
+  friend bool operator==(const server_config&, const server_config&) = default;
 };
 
 // ---- loops ---------------------------------------------------------------------------------------------------
 struct loop_config {
   std::string name;
   double interval_s = 0;
+
+  friend bool operator==(const loop_config&, const loop_config&) = default;
 };
+// core 30 s, integrations 60 s, pipelines 120 s, optimization 3600 s, in that order.
+[[nodiscard]] std::vector<loop_config> default_loops();
 
 // ---- healing -------------------------------------------------------------------------------------------------
 enum class healing_mode { automatic, dry_run, off };  // wire names: auto, dry_run, off
@@ -41,12 +61,16 @@ enum class healing_mode { automatic, dry_run, off };  // wire names: auto, dry_r
 struct healing_config {
   healing_mode mode = healing_mode::automatic;
   int max_concurrent = 2;
+
+  friend bool operator==(const healing_config&, const healing_config&) = default;
 };
 
 struct healing_log_config {
   int capacity = 200;
   std::optional<std::string> audit_file;
   std::int64_t audit_max_bytes = 64LL * 1024 * 1024;
+
+  friend bool operator==(const healing_log_config&, const healing_log_config&) = default;
 };
 
 // ---- breakers ------------------------------------------------------------------------------------------------
@@ -64,6 +88,8 @@ struct breaker_config {
   double failure_rate_threshold = 50;     // rate mode, percent
   std::optional<double> slow_call_ms;     // rate mode: a successful call at least this slow counts as slow
   double slow_call_rate_threshold = 100;  // rate mode, percent
+
+  friend bool operator==(const breaker_config&, const breaker_config&) = default;
 };
 
 // ---- probes --------------------------------------------------------------------------------------------------
@@ -71,18 +97,24 @@ struct breaker_config {
 struct status_range {
   int low = 200;
   int high = 299;
+
+  friend bool operator==(const status_range&, const status_range&) = default;
 };
 
 struct json_rule {
   std::string pointer;                         // RFC 6901 JSON pointer
   std::map<std::string, probe_status> values;  // value found (as text) -> status
   probe_status otherwise = probe_status::critical;
+
+  friend bool operator==(const json_rule&, const json_rule&) = default;
 };
 
 struct postgres_probe {
   std::string conninfo;
   std::string query = "SELECT 1";
   double max_connections_pct = 90;
+
+  friend bool operator==(const postgres_probe&, const postgres_probe&) = default;
 };
 
 struct redis_probe {
@@ -91,6 +123,8 @@ struct redis_probe {
   std::optional<std::string> password_env;
   int db = 0;
   double max_memory_pct = 90;
+
+  friend bool operator==(const redis_probe&, const redis_probe&) = default;
 };
 
 struct http_probe {
@@ -105,6 +139,8 @@ struct http_probe {
   bool insecure_skip_verify = false;
   int cert_expiry_warn_days = 14;
   std::int64_t max_body_bytes = 1024 * 1024;
+
+  friend bool operator==(const http_probe&, const http_probe&) = default;
 };
 
 struct websocket_probe {
@@ -114,22 +150,30 @@ struct websocket_probe {
   std::map<std::string, std::string> headers;
   std::optional<std::string> ca_file;
   bool insecure_skip_verify = false;
+
+  friend bool operator==(const websocket_probe&, const websocket_probe&) = default;
 };
 
 struct tcp_probe {
   std::string host;
   int port = 0;
+
+  friend bool operator==(const tcp_probe&, const tcp_probe&) = default;
 };
 
 struct exec_probe {
   std::vector<std::string> argv;
   std::map<std::string, std::string> env;
+
+  friend bool operator==(const exec_probe&, const exec_probe&) = default;
 };
 
 struct file_probe {
   std::string path;
   std::optional<double> max_age_s;
   std::int64_t min_size_bytes = 0;
+
+  friend bool operator==(const file_probe&, const file_probe&) = default;
 };
 
 using probe_options =
@@ -140,14 +184,20 @@ struct probe_config {
   int timeout_ms = 2000;           // exec: 10000
   int degraded_latency_ms = 1000;  // default: half of timeout_ms
   probe_options options;
+
+  friend bool operator==(const probe_config&, const probe_config&) = default;
 };
 
 // ---- heal actions --------------------------------------------------------------------------------------------
-struct reconnect_action {};
+struct reconnect_action {
+  friend bool operator==(const reconnect_action&, const reconnect_action&) = default;
+};
 
 struct exec_action {
   std::vector<std::string> argv;
   std::map<std::string, std::string> env;
+
+  friend bool operator==(const exec_action&, const exec_action&) = default;
 };
 
 struct http_action {
@@ -158,16 +208,22 @@ struct http_action {
   std::vector<status_range> expect_status{{200, 299}};
   std::optional<std::string> ca_file;
   bool insecure_skip_verify = false;
+
+  friend bool operator==(const http_action&, const http_action&) = default;
 };
 
 struct sql_action {
   std::string statement;
   std::optional<std::string> conninfo;  // default: the subsystem's postgres probe conninfo
+
+  friend bool operator==(const sql_action&, const sql_action&) = default;
 };
 
 struct redis_action {
   std::vector<std::string> argv;      // e.g. ["MEMORY", "PURGE"]
   std::optional<redis_probe> target;  // default: the subsystem's redis probe; keys host, port, password_env, db
+
+  friend bool operator==(const redis_action&, const redis_action&) = default;
 };
 
 using action_options = std::variant<reconnect_action, exec_action, http_action, sql_action, redis_action>;
@@ -180,6 +236,8 @@ struct action_config {
 
   // "exec:restart-redis" with a name, else the bare type ("reconnect").
   [[nodiscard]] std::string label() const { return name ? type + ":" + *name : type; }
+
+  friend bool operator==(const action_config&, const action_config&) = default;
 };
 
 struct heal_config {
@@ -187,6 +245,8 @@ struct heal_config {
   int max_per_hour = 6;
   double cooldown_s = 30;
   int after_failures = 3;  // subsystems without a breaker
+
+  friend bool operator==(const heal_config&, const heal_config&) = default;
 };
 
 // ---- subsystems ----------------------------------------------------------------------------------------------
@@ -200,24 +260,32 @@ struct subsystem_config {
   double retry_interval_s = 0.5;
   probe_config probe;
   heal_config heal;
+
+  friend bool operator==(const subsystem_config&, const subsystem_config&) = default;
 };
 
 struct maintenance_task {
   std::string name;
   std::string subsystem;
   action_config action;
+
+  friend bool operator==(const maintenance_task&, const maintenance_task&) = default;
 };
 
 // ---- the whole file ------------------------------------------------------------------------------------------
 struct daemon_config {
   server_config server;
-  std::vector<loop_config> loops;  // in file order; the four defaults first when absent
+  // In file order, then those of the four defaults (core, integrations, pipelines, optimization) the file did not
+  // list. A default-constructed config holds the four defaults.
+  std::vector<loop_config> loops = default_loops();
   healing_config healing;
   healing_log_config healing_log;
   std::vector<breaker_config> breakers;      // in file order
   std::vector<subsystem_config> subsystems;  // in file order
   std::vector<maintenance_task> maintenance;
-  secret_set secrets;  // every conninfo password and every `${VAR}` value
+  // Every `${VAR}` value, every conninfo password (postgres probes, sql actions) and the values of the variables
+  // named by redis `password_env` and `server.admin_token_env` when they are set.
+  secret_set secrets;
 
   [[nodiscard]] const subsystem_config* find_subsystem(std::string_view name) const noexcept;
   [[nodiscard]] const breaker_config* find_breaker(std::string_view name) const noexcept;
@@ -225,6 +293,7 @@ struct daemon_config {
 };
 
 [[nodiscard]] std::string_view to_string(healing_mode m) noexcept;
+[[nodiscard]] std::optional<healing_mode> parse_healing_mode(std::string_view text) noexcept;  // "auto", ...
 [[nodiscard]] std::string_view to_string(breaker_mode m) noexcept;
 
 }  // namespace healthd::config
