@@ -26,8 +26,18 @@ void platform_state::apply_config(std::shared_ptr<const config::daemon_config> c
   ++version_;
 }
 
+void platform_state::record_probe(std::string_view subsystem, const probe_result& result, const instant& at) {
+  std::lock_guard lock(mutex_);
+  record_locked(subsystem, result, at.wall, at.steady);
+}
+
 void platform_state::record_probe(std::string_view subsystem, const probe_result& result, wall_time at) {
   std::lock_guard lock(mutex_);
+  record_locked(subsystem, result, at, std::nullopt);
+}
+
+void platform_state::record_locked(std::string_view subsystem, const probe_result& result, wall_time at,
+                                   std::optional<steady_time> steady) {
   auto it = records_.find(subsystem);
   if (it == records_.end()) return;
   auto& r = it->second;
@@ -37,6 +47,14 @@ void platform_state::record_probe(std::string_view subsystem, const probe_result
   r.history.push_back({at, result.status, result.latency.count(), result.message});
   while (r.history.size() > history_capacity)
     r.history.pop_front();
+  if (steady) r.stats.record(*steady, result.latency.count(), passed(result.status));
+  ++version_;
+}
+
+void platform_state::refresh_hour_summaries(steady_time now) {
+  std::lock_guard lock(mutex_);
+  for (auto& [name, r] : records_)
+    r.last_hour = r.stats.last_hour(now);
   ++version_;
 }
 
@@ -132,6 +150,7 @@ platform_view platform_state::view_locked() const {
     facts.awaiting_verification = r.phase == heal_phase::verifying;
     s.status = subsystem_status(facts);
     s.consecutive_failures = r.consecutive_failures;
+    s.last_hour = r.last_hour;
     view.subsystems.push_back(std::move(s));
   }
 

@@ -7,6 +7,7 @@
 #include "healthd/config/config.hpp"
 #include "healthd/core/probe_result.hpp"
 #include "healthd/core/status.hpp"
+#include "healthd/engine/probe_stats.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -49,6 +50,7 @@ struct subsystem_view {
   std::string message;
   nlohmann::json details = nlohmann::json::object();
   std::vector<std::string> depends_on;
+  hour_summary last_hour;  // as of the last refresh_hour_summaries() (the optimization loop)
 };
 
 struct status_summary {
@@ -84,8 +86,13 @@ public:
   // Reload: subsystems that remain keep their results and history; new ones start pending.
   void apply_config(std::shared_ptr<const config::daemon_config> config);
 
-  // Unknown subsystem names are ignored (a reload may have removed it while a probe ran).
+  // Unknown subsystem names are ignored (a reload may have removed it while a probe ran). The `instant` form also
+  // feeds the subsystem's last-hour statistics.
+  void record_probe(std::string_view subsystem, const probe_result& result, const instant& at);
   void record_probe(std::string_view subsystem, const probe_result& result, wall_time at);
+  // Recomputes every subsystem's availability and p50/p95 latency over the hour before `now` (run by the
+  // optimization loop, so documents change only when state does).
+  void refresh_hour_summaries(steady_time now);
   void set_heal_phase(std::string_view subsystem, heal_phase phase);
   // Set while the hourly heal limit is used up: the status message says "healing exhausted: N attempts ...".
   void set_healing_exhausted(std::string_view subsystem, std::optional<int> attempts_last_hour);
@@ -105,9 +112,13 @@ private:
     heal_phase phase = heal_phase::idle;
     std::optional<int> exhausted_attempts;
     std::deque<probe_sample> history;
+    probe_stats stats;
+    hour_summary last_hour;
   };
 
   [[nodiscard]] platform_view view_locked() const;
+  void record_locked(std::string_view subsystem, const probe_result& result, wall_time at,
+                     std::optional<steady_time> steady);
 
   mutable std::mutex mutex_;
   std::shared_ptr<const config::daemon_config> config_;

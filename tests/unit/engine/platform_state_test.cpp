@@ -167,5 +167,19 @@ TEST_F(platform_state_test, reload_keeps_remaining_subsystems) {
   EXPECT_EQ(v.subsystems[2].status, health_status::pending);
 }
 
+TEST_F(platform_state_test, hour_summaries_change_only_on_refresh) {
+  state_.record_probe("api", result(probe_status::healthy), clock_.now());
+  state_.record_probe("api", result(probe_status::critical), clock_.now());
+  EXPECT_EQ(state_.subsystem("api")->last_hour.probes, 0U);
+  const auto before = state_.version();
+  state_.refresh_hour_summaries(clock_.now().steady);
+  EXPECT_NE(state_.version(), before);
+  const auto summary = state_.subsystem("api")->last_hour;
+  EXPECT_EQ(summary.probes, 2U);
+  EXPECT_DOUBLE_EQ(summary.availability.value_or(-1), 0.5);
+  ASSERT_TRUE(summary.p50_ms.has_value());
+  EXPECT_GE(*summary.p50_ms, 1.5);
+}
+
 }  // namespace
 }  // namespace healthd
