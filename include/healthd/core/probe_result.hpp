@@ -15,6 +15,9 @@ struct probe_result {
   millis_d latency{0};
   std::string message;  // the reason, human readable: "connect: Connection refused", "HTTP 503", ...
   nlohmann::json details = nlohmann::json::object();
+  // False when the probe could not even start (e.g. its worker was still busy with an earlier, stuck job): the
+  // breaker counts it as neither success nor failure.
+  bool started = true;
 };
 
 }  // namespace healthd

@@ -33,6 +33,7 @@ enum class heal_refusal {
   unknown_subsystem,    // 404 not_found
   heal_in_progress,     // 409
   dependency_critical,  // 409
+  no_heal_actions,      // 409: the subsystem has no heal.actions
   platform_cap_full,    // 503 with Retry-After
   audit_write_failed,   // 500: the action ran but its entry could not be made durable
 };

@@ -1,0 +1,60 @@
+// http: one request (e.g. a feed refresh or a model reload endpoint) on a fresh connection; success when the status
+// matches expect_status.
+
+#include "healthd/probes/checks.hpp"
+#include "healthd/probes/http_client.hpp"
+
+#include "action_support.hpp"
+
+namespace healthd::actions::detail {
+
+namespace {
+
+class http final : public action {
+public:
+  http(const config::action_config& config, const action_context& context)
+      : options_(options_as<config::http_action>(config)),
+        timeout_ms_(config.timeout_ms),
+        executor_(context.executor),
+        secrets_(context.secrets) {
+    if (!probes::parse_url(options_.url))
+      throw action_config_error("http action: url must be http(s)://host[:port]/...");
+  }
+
+  boost::asio::awaitable<action_outcome> run() override {
+    probes::http_request request;
+    request.method = options_.method;
+    request.url = options_.url;
+    request.headers = options_.headers;
+    request.body = options_.body;
+    request.timeout = std::chrono::milliseconds{timeout_ms_};
+    request.tls = {options_.ca_file, options_.insecure_skip_verify};
+    request.max_body_bytes = 4096;
+    const auto outcome = co_await probes::send_http_request(executor_, std::move(request));
+    action_outcome result;
+    if (!outcome.ok()) {
+      result.message = outcome.error;
+    } else {
+      const int status = outcome.response->status;
+      result.success = probes::status_matches(status, options_.expect_status);
+      result.message = "HTTP " + std::to_string(status);
+      if (!result.success) result.message += " (expected " + probes::describe(options_.expect_status) + ")";
+    }
+    result.message = secrets_.redact(result.message);
+    co_return result;
+  }
+
+private:
+  config::http_action options_;
+  int timeout_ms_;
+  boost::asio::any_io_executor executor_;
+  secret_set secrets_;
+};
+
+}  // namespace
+
+std::unique_ptr<action> make_http_action(const config::action_config& config, const action_context& context) {
+  return std::make_unique<http>(config, context);
+}
+
+}  // namespace healthd::actions::detail

@@ -1,0 +1,95 @@
+// sql: one statement on the subsystem's database (its postgres probe's conninfo) or a given conninfo, e.g.
+// terminating sessions idle in transaction. libpqxx on the blocking pool; a statement still running at the deadline
+// is abandoned by shutting its socket down.
+
+#include "healthd/probes/blocking_pool.hpp"
+#include "healthd/probes/checks.hpp"
+
+#include "action_support.hpp"
+
+#include <pqxx/pqxx>
+
+namespace healthd::actions::detail {
+
+namespace {
+
+struct sql_job {
+  probes::job_socket socket;
+  bool ok = false;
+  std::string message;
+};
+
+void execute(sql_job& job, const std::string& conninfo, const std::string& statement) {
+  try {
+    pqxx::connection connection(conninfo);
+    job.socket.set(connection.sock());
+    pqxx::nontransaction tx(connection);
+    const auto result = tx.exec(statement);
+    job.ok = true;
+    job.message = result.affected_rows() > 0 || result.empty()
+                      ? std::to_string(result.affected_rows()) + " rows affected"
+                      : std::to_string(result.size()) + " rows returned";
+    job.socket.clear();
+  } catch (const std::exception& e) {
+    job.socket.clear();
+    job.message = probes::short_libpq_error(e.what());
+    if (job.message.empty()) job.message = "unknown error";
+  }
+}
+
+class sql final : public action {
+public:
+  sql(const config::action_config& config, const action_context& context)
+      : options_(options_as<config::sql_action>(config)),
+        timeout_ms_(config.timeout_ms),
+        pool_(context.pool),
+        key_(context.subsystem + ":sql"),
+        secrets_(context.secrets) {
+    std::string conninfo;
+    if (options_.conninfo) {
+      conninfo = *options_.conninfo;
+    } else if (const auto* pg = std::get_if<config::postgres_probe>(&context.subsystem_probe.options)) {
+      conninfo = pg->conninfo;
+    } else {
+      throw action_config_error("sql action: no conninfo, and the subsystem's probe is not postgres");
+    }
+    if (pool_ == nullptr) throw action_config_error("sql action: no blocking pool");
+    if (auto password = conninfo_password(conninfo)) secrets_.add(*password);
+    conninfo_ = probes::with_connect_timeout(conninfo, timeout_ms_);
+  }
+
+  boost::asio::awaitable<action_outcome> run() override {
+    auto job = std::make_shared<sql_job>();
+    const auto outcome = co_await pool_->run(
+        key_, std::chrono::milliseconds{timeout_ms_},
+        [job, conninfo = conninfo_, statement = options_.statement] { execute(*job, conninfo, statement); },
+        [job] { job->socket.shutdown(); });
+    action_outcome result;
+    if (outcome == probes::job_outcome::done) {
+      result.success = job->ok;
+      result.message = job->message;
+    } else if (outcome == probes::job_outcome::busy) {
+      result.message = "an earlier sql action of this subsystem is still running";
+    } else {
+      result.message = timeout_message(timeout_ms_);
+    }
+    result.message = secrets_.redact(result.message);
+    co_return result;
+  }
+
+private:
+  config::sql_action options_;
+  int timeout_ms_;
+  probes::blocking_pool* pool_;
+  std::string key_;
+  std::string conninfo_;
+  secret_set secrets_;
+};
+
+}  // namespace
+
+std::unique_ptr<action> make_sql_action(const config::action_config& config, const action_context& context) {
+  return std::make_unique<sql>(config, context);
+}
+
+}  // namespace healthd::actions::detail

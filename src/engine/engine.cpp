@@ -1,0 +1,286 @@
+#include "healthd/engine/engine.hpp"
+
+#include "healthd/engine/schedule.hpp"
+
+#include "engine_core.hpp"
+#include "subsystem_runner.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace healthd {
+
+namespace asio = boost::asio;
+using asio::use_awaitable;
+using namespace std::chrono_literals;
+
+namespace detail {
+
+namespace {
+
+constexpr auto audit_write_timeout = 5000ms;
+constexpr auto loop_grace = 5s;
+const std::string optimization_loop = "optimization";
+
+}  // namespace
+
+engine_core::engine_core(engine_dependencies d, std::shared_ptr<const config::daemon_config> c)
+    : deps(std::move(d)),
+      slots(deps.executor, static_cast<std::size_t>(c->healing.max_concurrent)),
+      config(std::move(c)) {
+  if (deps.probes == nullptr) deps.probes = &probes::probe_registry::builtin();
+  if (deps.actions == nullptr) deps.actions = &actions::action_registry::builtin();
+}
+
+std::shared_ptr<const config::daemon_config> engine_core::current_config() const {
+  std::lock_guard lock(mutex);
+  return config;
+}
+
+config::healing_mode engine_core::mode() const { return current_config()->healing.mode; }
+
+runner_parts engine_core::build_parts(const config::daemon_config& cfg, const config::subsystem_config& s,
+                                      const asio::any_io_executor& strand) const {
+  runner_parts parts;
+  parts.config = s;
+  if (const auto* loop = cfg.find_loop(s.loop)) parts.loop_interval_s = loop->interval_s;
+  probes::probe_context pc{strand, deps.pool.get(), cfg.secrets, s.name};
+  parts.probe = deps.probes->create(s.probe, pc);
+  actions::action_context ac{strand, deps.pool.get(), cfg.secrets, s.name, parts.probe.get(), s.probe};
+  for (const auto& a : s.heal.actions)
+    parts.ladder.push_back(deps.actions->create(a, ac));
+  for (const auto& task : cfg.maintenance) {
+    if (task.subsystem != s.name) continue;
+    parts.maintenance.emplace(task.name, std::make_pair(task, deps.actions->create(task.action, ac)));
+  }
+  return parts;
+}
+
+asio::awaitable<std::pair<healing_entry, bool>> engine_core::record(healing_entry entry) {
+  entry.timestamp = now().wall;
+  entry.platform_status = deps.state->view().status;
+  auto stored = deps.log->append(std::move(entry));
+  spdlog::info("healing: {} {} ({}) {}: {}", stored.subsystem, stored.action, to_string(stored.trigger),
+               to_string(stored.result), stored.detail);
+  bool durable = true;
+  if (deps.audit) {
+    auto error = std::make_shared<std::error_code>();
+    const auto outcome =
+        co_await deps.pool->run("audit:" + stored.subsystem, audit_write_timeout,
+                                [audit = deps.audit, stored, error] { *error = audit->append(stored); });
+    if (outcome != probes::job_outcome::done || *error) {
+      durable = false;
+      ++audit_write_failures;
+      spdlog::error("audit file {}: entry {} not written: {}", deps.audit->path().string(), stored.id,
+                    *error ? error->message() : std::string(probes::to_string(outcome)));
+    }
+  }
+  co_return std::make_pair(std::move(stored), durable);
+}
+
+std::optional<std::pair<std::string, health_status>> engine_core::blocking_dependency(
+    const config::subsystem_config& s) const {
+  if (s.depends_on.empty()) return std::nullopt;
+  const auto view = deps.state->view();
+  for (const auto& dep : s.depends_on) {
+    auto it = std::find_if(view.subsystems.begin(), view.subsystems.end(),
+                           [&](const subsystem_view& v) { return v.name == dep; });
+    if (it != view.subsystems.end() &&
+        (it->status == health_status::critical || it->status == health_status::recovering)) {
+      return std::make_pair(dep, it->status);
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<std::shared_ptr<subsystem_runner>> engine_core::runners_in_loop(const std::string& loop) const {
+  std::lock_guard lock(mutex);
+  std::vector<std::shared_ptr<subsystem_runner>> out;
+  for (const auto& s : config->subsystems) {
+    if (s.loop != loop) continue;
+    if (auto it = runners.find(s.name); it != runners.end()) out.push_back(it->second);
+  }
+  return out;
+}
+
+std::shared_ptr<subsystem_runner> engine_core::find_runner(std::string_view name) const {
+  std::lock_guard lock(mutex);
+  auto it = runners.find(name);
+  return it == runners.end() ? nullptr : it->second;
+}
+
+namespace {
+
+asio::awaitable<void> run_loop(std::shared_ptr<engine_core> core, std::shared_ptr<loop_state> loop) {
+  const auto interval = to_duration(loop->config.interval_s);
+  const auto start = core->now().steady;
+  auto next = start;
+  while (!loop->stopped) {
+    loop->next_due_ns = next.time_since_epoch().count();
+    loop->timer->expires_at(next);
+    (void)co_await loop->timer->async_wait(asio::as_tuple(use_awaitable));
+    if (loop->stopped) break;
+    for (const auto& runner : core->runners_in_loop(loop->config.name))
+      runner->poke();
+    if (loop->config.name == optimization_loop) {
+      core->deps.state->refresh_hour_summaries(core->now().steady);
+      for (const auto& task : core->current_config()->maintenance) {
+        if (auto runner = core->find_runner(task.subsystem)) {
+          asio::co_spawn(runner->strand(), runner->run_maintenance(task.name),
+                         [name = task.name](std::exception_ptr e) {
+                           if (e) spdlog::error("maintenance task {} failed with an exception", name);
+                         });
+        }
+      }
+    }
+    next = next_tick(start, interval, core->now().steady);
+  }
+}
+
+bool same_parts(const config::daemon_config& a, const config::daemon_config& b, const config::subsystem_config& s) {
+  const auto* old = a.find_subsystem(s.name);
+  if (old == nullptr || !(*old == s)) return false;
+  const auto* old_loop = a.find_loop(s.loop);
+  const auto* new_loop = b.find_loop(s.loop);
+  if (old_loop == nullptr || new_loop == nullptr || old_loop->interval_s != new_loop->interval_s) return false;
+  const auto tasks_of = [&](const config::daemon_config& c) {
+    std::vector<config::maintenance_task> out;
+    for (const auto& t : c.maintenance) {
+      if (t.subsystem == s.name) out.push_back(t);
+    }
+    return out;
+  };
+  return tasks_of(a) == tasks_of(b) && a.secrets.size() == b.secrets.size();
+}
+
+}  // namespace
+
+}  // namespace detail
+
+engine::engine(engine_dependencies deps, std::shared_ptr<const config::daemon_config> config)
+    : core_(std::make_shared<detail::engine_core>(std::move(deps), config)) {
+  for (const auto& s : config->subsystems) {
+    auto strand = asio::make_strand(core_->deps.executor);
+    auto runner = std::make_shared<detail::subsystem_runner>(core_, strand, core_->build_parts(*config, s, strand));
+    core_->runners.emplace(s.name, std::move(runner));
+  }
+}
+
+engine::~engine() { stop(); }
+
+void engine::start() {
+  std::lock_guard lock(core_->mutex);
+  if (core_->running) return;
+  core_->running = true;
+  for (const auto& [name, runner] : core_->runners)
+    runner->start();
+  start_loops_locked();
+}
+
+void engine::start_loops_locked() {
+  for (const auto& loop_config : core_->config->loops) {
+    auto loop = std::make_shared<detail::loop_state>();
+    loop->config = loop_config;
+    auto strand = asio::make_strand(core_->deps.executor);
+    loop->timer = std::make_unique<asio::steady_timer>(strand);
+    loop->next_due_ns = core_->now().steady.time_since_epoch().count();
+    core_->loops.push_back(loop);
+    asio::co_spawn(strand, detail::run_loop(core_, loop), [name = loop_config.name](std::exception_ptr e) {
+      if (e) spdlog::error("loop {} stopped by an exception", name);
+    });
+  }
+}
+
+namespace {
+
+void stop_loop(const std::shared_ptr<detail::loop_state>& loop) {
+  loop->stopped = true;
+  auto* timer = loop->timer.get();
+  asio::dispatch(timer->get_executor(), [loop] { loop->timer->cancel(); });
+}
+
+}  // namespace
+
+void engine::stop() {
+  std::lock_guard lock(core_->mutex);
+  if (!core_->running) return;
+  core_->running = false;
+  for (const auto& loop : core_->loops)
+    stop_loop(loop);
+  core_->loops.clear();
+  for (const auto& [name, runner] : core_->runners)
+    runner->stop();
+  core_->slots.shutdown();
+}
+
+void engine::apply_config(std::shared_ptr<const config::daemon_config> next) {
+  const auto current = core_->current_config();
+  // Build everything new first: a probe or action that cannot be built leaves the running config untouched.
+  std::map<std::string, std::pair<asio::any_io_executor, detail::runner_parts>> built;
+  for (const auto& s : next->subsystems) {
+    if (detail::same_parts(*current, *next, s)) continue;
+    auto existing = core_->find_runner(s.name);
+    auto strand = existing ? existing->strand() : asio::any_io_executor(asio::make_strand(core_->deps.executor));
+    built.emplace(s.name, std::make_pair(strand, core_->build_parts(*next, s, strand)));
+  }
+
+  core_->deps.breakers->apply(next->breakers);
+  core_->deps.state->apply_config(next);
+  std::lock_guard lock(core_->mutex);
+  for (auto it = core_->runners.begin(); it != core_->runners.end();) {
+    if (next->find_subsystem(it->first) == nullptr) {
+      it->second->stop();
+      it = core_->runners.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& [name, entry] : built) {
+    if (auto it = core_->runners.find(name); it != core_->runners.end()) {
+      it->second->replace(std::move(entry.second));
+    } else {
+      auto runner = std::make_shared<detail::subsystem_runner>(core_, entry.first, std::move(entry.second));
+      if (core_->running) runner->start();
+      core_->runners.emplace(name, std::move(runner));
+    }
+  }
+  core_->slots.set_capacity(static_cast<std::size_t>(next->healing.max_concurrent));
+  const bool loops_changed = current->loops != next->loops;
+  core_->config = std::move(next);
+  if (loops_changed && core_->running) {
+    for (const auto& loop : core_->loops)
+      stop_loop(loop);
+    core_->loops.clear();
+    start_loops_locked();
+  }
+}
+
+bool engine::loops_on_time() const {
+  const auto now = core_->now().steady.time_since_epoch().count();
+  const auto grace = std::chrono::duration_cast<steady_time::duration>(detail::loop_grace).count();
+  std::lock_guard lock(core_->mutex);
+  return std::all_of(core_->loops.begin(), core_->loops.end(),
+                     [&](const auto& loop) { return now <= loop->next_due_ns.load() + grace; });
+}
+
+engine_counters engine::counters() const {
+  return {core_->audit_write_failures.load(), core_->probes_run.load(), core_->probes_rejected.load(),
+          core_->watch_wakeups.load()};
+}
+
+asio::awaitable<manual_heal_outcome> engine::heal(manual_heal_request request) {
+  auto runner = core_->find_runner(request.subsystem);
+  if (!runner) {
+    co_return manual_heal_refused{heal_refusal::unknown_subsystem, "unknown subsystem \"" + request.subsystem + "\"",
+                                  std::nullopt};
+  }
+  co_return co_await asio::co_spawn(runner->strand(), runner->manual_heal(std::move(request)), use_awaitable);
+}
+
+}  // namespace healthd

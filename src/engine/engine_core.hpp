@@ -1,0 +1,83 @@
+#pragma once
+// Internal to src/engine: what the engine's parts share.
+
+#include "healthd/actions/action.hpp"
+#include "healthd/actions/registry.hpp"
+#include "healthd/engine/engine.hpp"
+#include "healthd/probes/blocking_pool.hpp"
+#include "healthd/probes/probe.hpp"
+#include "healthd/probes/registry.hpp"
+
+#include "async_primitives.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace healthd::detail {
+
+class subsystem_runner;
+
+// A subsystem's probe and actions, built together (the reconnect action holds the probe) before they are handed to
+// a runner, so that a config that cannot be built is refused before anything changes.
+struct runner_parts {
+  config::subsystem_config config;
+  double loop_interval_s = 30;
+  std::unique_ptr<probes::probe> probe;
+  std::vector<std::unique_ptr<actions::action>> ladder;  // heal.actions, in order
+  std::map<std::string, std::pair<config::maintenance_task, std::unique_ptr<actions::action>>> maintenance;
+};
+
+struct loop_state {
+  config::loop_config config;
+  std::unique_ptr<boost::asio::steady_timer> timer;
+  std::atomic<std::int64_t> next_due_ns{0};  // steady-clock nanoseconds of the next tick
+  std::atomic<bool> stopped{false};
+};
+
+struct engine_core : std::enable_shared_from_this<engine_core> {
+  explicit engine_core(engine_dependencies d, std::shared_ptr<const config::daemon_config> c);
+
+  [[nodiscard]] instant now() const { return deps.time->now(); }
+  [[nodiscard]] std::shared_ptr<const config::daemon_config> current_config() const;
+  [[nodiscard]] config::healing_mode mode() const;
+
+  // Builds a subsystem's probe and actions on `strand`. Throws probe_config_error / action_config_error.
+  [[nodiscard]] runner_parts build_parts(const config::daemon_config& config, const config::subsystem_config& s,
+                                         const boost::asio::any_io_executor& strand) const;
+
+  // Stamps the entry (time, platform status), appends it to the healing log and, with an audit file, makes it
+  // durable first on the blocking pool. Returns the stored entry and whether it reached the audit file.
+  boost::asio::awaitable<std::pair<healing_entry, bool>> record(healing_entry entry);
+
+  // The first dependency of `s` that is critical or recovering.
+  [[nodiscard]] std::optional<std::pair<std::string, health_status>> blocking_dependency(
+      const config::subsystem_config& s) const;
+
+  [[nodiscard]] std::vector<std::shared_ptr<subsystem_runner>> runners_in_loop(const std::string& loop) const;
+  [[nodiscard]] std::shared_ptr<subsystem_runner> find_runner(std::string_view name) const;
+
+  engine_dependencies deps;
+  heal_slots slots;
+
+  mutable std::mutex mutex;  // guards config, runners, loops, running
+  std::shared_ptr<const config::daemon_config> config;
+  std::map<std::string, std::shared_ptr<subsystem_runner>, std::less<>> runners;
+  std::vector<std::shared_ptr<loop_state>> loops;
+  bool running = false;
+
+  std::atomic<std::uint64_t> audit_write_failures{0};
+  std::atomic<std::uint64_t> probes_run{0};
+  std::atomic<std::uint64_t> probes_rejected{0};
+  std::atomic<std::uint64_t> watch_wakeups{0};
+};
+
+}  // namespace healthd::detail
