@@ -165,6 +165,8 @@ void circuit_breaker::reconfigure(config::breaker_config settings) {
   auto next = sanitized(std::move(settings));
   next.name = name_;
   std::lock_guard lock(mutex_);
+  // Every reload reconfigures every breaker; an unchanged one must not look changed to the views.
+  if (next == settings_) return;
   // The evidence of one mode means nothing to the other.
   if (next.mode != settings_.mode) {
     consecutive_failures_ = 0;

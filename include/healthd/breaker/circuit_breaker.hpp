@@ -88,7 +88,7 @@ public:
   void trial_now(const instant& now);  // open -> half_open at once; no-op in other states
 
   // Replaces the settings (config reload) keeping state and counters. Never transitions: a running open period
-  // keeps its deadline, the next decision and the next open period use the new settings.
+  // keeps its deadline, the next decision and the next open period use the new settings. Equal settings: no-op.
   void reconfigure(config::breaker_config settings);
 
   [[nodiscard]] breaker_snapshot snapshot() const;

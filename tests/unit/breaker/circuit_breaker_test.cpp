@@ -353,6 +353,17 @@ TEST(circuit_breaker, reconfigure_keeps_state_counters_and_name) {
   EXPECT_DOUBLE_EQ(seconds_until_attempt(s, clock.now()), 20);
 }
 
+TEST(circuit_breaker, reconfigure_with_same_settings_changes_nothing) {
+  manual_clock clock;
+  circuit_breaker b(consecutive_settings(3), pinned(0));
+  fail_times(b, clock, 1);
+  const auto before = b.snapshot();
+  b.reconfigure(consecutive_settings(3));
+  const auto after = b.snapshot();
+  EXPECT_EQ(after.version, before.version);
+  EXPECT_EQ(after.failure_count, 1);
+}
+
 TEST(circuit_breaker, lowered_threshold_applies_at_next_failure) {
   manual_clock clock;
   circuit_breaker b(consecutive_settings(5), pinned(0));
