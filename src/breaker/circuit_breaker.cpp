@@ -1,20 +1,309 @@
-// Placeholder: replaced by the real breaker.
 #include "healthd/breaker/circuit_breaker.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
 
 namespace healthd {
 
+namespace {
+
+// Longer than any sensible recovery timeout, short enough that steady_clock arithmetic cannot overflow.
+constexpr double max_seconds = 1e7;
+
+double seconds_in_range(double s) { return std::isfinite(s) ? std::clamp(s, 0.0, max_seconds) : max_seconds; }
+
+config::breaker_config sanitized(config::breaker_config s) {
+  s.failure_threshold = std::max(s.failure_threshold, 1);
+  s.window_size = std::max(s.window_size, 1);
+  // As Resilience4j: a minimum larger than the window means "a full window".
+  s.minimum_calls = std::clamp(s.minimum_calls, 1, s.window_size);
+  s.recovery_timeout_s = std::isnan(s.recovery_timeout_s) ? 0.0 : seconds_in_range(s.recovery_timeout_s);
+  s.max_recovery_timeout_s = std::isnan(s.max_recovery_timeout_s) ? 0.0 : seconds_in_range(s.max_recovery_timeout_s);
+  s.jitter = std::isnan(s.jitter) ? 0.0 : std::clamp(s.jitter, 0.0, 1.0);
+  return s;
+}
+
+}  // namespace
+
 circuit_breaker::circuit_breaker(config::breaker_config settings, unit_random random)
-    : settings_(std::move(settings)), random_(std::move(random)) {}
-admission circuit_breaker::allow(const instant&) { return admission::admitted; }
-void circuit_breaker::record_success(const instant&, millis_d) {}
-void circuit_breaker::record_failure(const instant&, std::string, millis_d) {}
-void circuit_breaker::abandon(const instant&) {}
-void circuit_breaker::force_open(const instant&) {}
-void circuit_breaker::reset(const instant&) {}
-void circuit_breaker::trial_now(const instant&) {}
-void circuit_breaker::reconfigure(config::breaker_config settings) { settings_ = std::move(settings); }
-breaker_snapshot circuit_breaker::snapshot() const { return {}; }
-breaker_state circuit_breaker::state() const { return state_; }
-void circuit_breaker::set_listener(listener l) { listener_ = std::move(l); }
+    : name_(settings.name), settings_(sanitized(std::move(settings))), random_(std::move(random)) {
+  if (!random_) {
+    std::random_device device;
+    engine_.seed((std::uint64_t{device()} << 32U) | std::uint64_t{device()});
+  }
+  current_timeout_s_ = backoff_s_locked();
+}
+
+config::breaker_config circuit_breaker::settings() const {
+  std::lock_guard lock(mutex_);
+  return settings_;
+}
+
+admission circuit_breaker::allow(const instant& now) {
+  std::unique_lock lock(mutex_);
+  admission result = admission::admitted;
+  switch (state_) {
+    case breaker_state::closed: return admission::admitted;
+    case breaker_state::open:
+      if (next_attempt_steady_ && now.steady >= *next_attempt_steady_) {
+        set_state_locked(breaker_state::half_open);
+        trial_taken_ = true;
+        result = admission::trial;
+      } else {
+        ++rejected_;
+        result = admission::rejected;
+      }
+      break;
+    case breaker_state::half_open:
+      if (trial_taken_) {
+        ++rejected_;
+        result = admission::rejected;
+      } else {
+        trial_taken_ = true;
+        result = admission::trial;
+      }
+      break;
+  }
+  ++version_;
+  unlock_and_deliver(lock);
+  return result;
+}
+
+void circuit_breaker::record_success(const instant& now, millis_d latency) {
+  std::unique_lock lock(mutex_);
+  ++successes_;
+  ++version_;
+  switch (state_) {
+    case breaker_state::closed:
+      if (settings_.mode == config::breaker_mode::consecutive) {
+        consecutive_failures_ = 0;
+      } else {
+        const bool slow = settings_.slow_call_ms && latency.count() >= *settings_.slow_call_ms;
+        push_outcome_locked({false, slow});
+        if (should_open_locked()) open_locked(now);
+      }
+      break;
+    case breaker_state::half_open:
+      if (trial_taken_) close_locked();
+      break;
+    case breaker_state::open: break;
+  }
+  unlock_and_deliver(lock);
+}
+
+// Failed calls are never counted as slow: they already count as failures. `latency` is accepted for symmetry.
+void circuit_breaker::record_failure(const instant& now, std::string message, millis_d /*latency*/) {
+  std::unique_lock lock(mutex_);
+  ++failures_;
+  ++version_;
+  last_failure_at_ = now.wall;
+  last_failure_ = std::move(message);
+  switch (state_) {
+    case breaker_state::closed:
+      if (settings_.mode == config::breaker_mode::consecutive) {
+        ++consecutive_failures_;
+        if (consecutive_failures_ >= settings_.failure_threshold) open_locked(now);
+      } else {
+        push_outcome_locked({true, false});
+        if (should_open_locked()) open_locked(now);
+      }
+      break;
+    case breaker_state::half_open:
+      if (trial_taken_) {
+        if (settings_.mode == config::breaker_mode::consecutive) ++consecutive_failures_;
+        open_locked(now);
+      }
+      break;
+    case breaker_state::open: break;
+  }
+  unlock_and_deliver(lock);
+}
+
+void circuit_breaker::abandon(const instant& /*now*/) {
+  std::lock_guard lock(mutex_);
+  if (state_ == breaker_state::half_open && trial_taken_) {
+    trial_taken_ = false;
+    ++version_;
+  }
+}
+
+void circuit_breaker::force_open(const instant& now) {
+  std::unique_lock lock(mutex_);
+  if (state_ == breaker_state::open) {
+    start_open_period_locked(now);
+  } else {
+    open_locked(now);
+  }
+  ++version_;
+  unlock_and_deliver(lock);
+}
+
+void circuit_breaker::reset(const instant& /*now*/) {
+  std::unique_lock lock(mutex_);
+  if (state_ != breaker_state::closed || consecutive_failures_ != 0 || !window_.empty()) {
+    close_locked();
+    ++version_;
+  }
+  unlock_and_deliver(lock);
+}
+
+void circuit_breaker::trial_now(const instant& now) {
+  std::unique_lock lock(mutex_);
+  if (state_ == breaker_state::open) {
+    set_state_locked(breaker_state::half_open);
+    trial_taken_ = false;
+    // Trials are possible from now on: schedulers reading next_attempt_steady see the attempt as due.
+    next_attempt_steady_ = now.steady;
+    next_attempt_at_ = now.wall;
+    ++version_;
+  }
+  unlock_and_deliver(lock);
+}
+
+void circuit_breaker::reconfigure(config::breaker_config settings) {
+  auto next = sanitized(std::move(settings));
+  next.name = name_;
+  std::lock_guard lock(mutex_);
+  // Every reload reconfigures every breaker; an unchanged one must not look changed to the views.
+  if (next == settings_) return;
+  // The evidence of one mode means nothing to the other.
+  if (next.mode != settings_.mode) {
+    consecutive_failures_ = 0;
+    window_.clear();
+  }
+  while (window_.size() > static_cast<std::size_t>(next.window_size))
+    window_.pop_front();
+  settings_ = std::move(next);
+  ++version_;
+}
+
+breaker_snapshot circuit_breaker::snapshot() const {
+  std::lock_guard lock(mutex_);
+  breaker_snapshot s;
+  s.name = name_;
+  s.state = state_;
+  s.mode = settings_.mode;
+  s.failure_count = failure_count_locked();
+  s.window_calls = settings_.mode == config::breaker_mode::rate ? static_cast<int>(window_.size()) : 0;
+  s.failure_threshold = settings_.failure_threshold;
+  s.recovery_timeout_s = settings_.recovery_timeout_s;
+  s.current_recovery_timeout_s = state_ == breaker_state::open ? current_timeout_s_ : backoff_s_locked();
+  s.trial_in_progress = state_ == breaker_state::half_open && trial_taken_;
+  s.opened_at = opened_at_;
+  s.next_attempt_at = next_attempt_at_;
+  s.next_attempt_steady = next_attempt_steady_;
+  s.last_failure_at = last_failure_at_;
+  s.last_failure = last_failure_;
+  s.times_opened = times_opened_;
+  s.successes = successes_;
+  s.failures = failures_;
+  s.rejected = rejected_;
+  s.version = version_;
+  return s;
+}
+
+breaker_state circuit_breaker::state() const {
+  std::lock_guard lock(mutex_);
+  return state_;
+}
+
+void circuit_breaker::set_listener(listener l) {
+  std::lock_guard lock(mutex_);
+  listener_ = std::move(l);
+}
+
+void circuit_breaker::open_locked(const instant& now) {
+  current_timeout_s_ = backoff_s_locked();
+  ++opens_in_episode_;
+  ++times_opened_;
+  trial_taken_ = false;
+  window_.clear();
+  start_open_period_locked(now);
+  set_state_locked(breaker_state::open);
+}
+
+void circuit_breaker::start_open_period_locked(const instant& now) {
+  const double jittered = current_timeout_s_ * (1.0 + settings_.jitter * draw_unit_locked());
+  opened_at_ = now.wall;
+  next_attempt_steady_ = now.steady + to_duration(jittered);
+  next_attempt_at_ = to_wall(*next_attempt_steady_, now);
+}
+
+void circuit_breaker::close_locked() {
+  set_state_locked(breaker_state::closed);
+  trial_taken_ = false;
+  consecutive_failures_ = 0;
+  window_.clear();
+  opens_in_episode_ = 0;
+  opened_at_.reset();
+  next_attempt_at_.reset();
+  next_attempt_steady_.reset();
+}
+
+void circuit_breaker::set_state_locked(breaker_state to) {
+  if (to == state_) return;
+  pending_.push_back({name_, state_, to});
+  state_ = to;
+}
+
+bool circuit_breaker::should_open_locked() const {
+  const auto calls = static_cast<double>(window_.size());
+  if (window_.size() < static_cast<std::size_t>(settings_.minimum_calls)) return false;
+  const auto failed =
+      static_cast<double>(std::count_if(window_.begin(), window_.end(), [](outcome o) { return o.failed; }));
+  if (failed * 100.0 >= settings_.failure_rate_threshold * calls) return true;
+  if (!settings_.slow_call_ms) return false;
+  const auto slow =
+      static_cast<double>(std::count_if(window_.begin(), window_.end(), [](outcome o) { return o.slow; }));
+  return slow * 100.0 >= settings_.slow_call_rate_threshold * calls;
+}
+
+void circuit_breaker::push_outcome_locked(outcome o) {
+  window_.push_back(o);
+  while (window_.size() > static_cast<std::size_t>(settings_.window_size))
+    window_.pop_front();
+}
+
+double circuit_breaker::backoff_s_locked() const {
+  // Past 2^64 the cap has long applied; bounding k keeps the product finite.
+  const int k = std::min(opens_in_episode_, 64);
+  return std::min(std::ldexp(settings_.recovery_timeout_s, k), settings_.max_recovery_timeout_s);
+}
+
+double circuit_breaker::draw_unit_locked() {
+  const double u = random_ ? random_() : std::uniform_real_distribution<double>{-1.0, 1.0}(engine_);
+  return std::isnan(u) ? 0.0 : std::clamp(u, -1.0, 1.0);
+}
+
+int circuit_breaker::failure_count_locked() const {
+  if (settings_.mode == config::breaker_mode::consecutive) return consecutive_failures_;
+  return static_cast<int>(std::count_if(window_.begin(), window_.end(), [](outcome o) { return o.failed; }));
+}
+
+void circuit_breaker::unlock_and_deliver(std::unique_lock<std::mutex>& lock) {
+  // A thread already delivering will deliver ours too, after the earlier ones: order is preserved.
+  if (pending_.empty() || delivering_) {
+    lock.unlock();
+    return;
+  }
+  delivering_ = true;
+  while (!pending_.empty()) {
+    const auto transition = std::move(pending_.front());
+    pending_.pop_front();
+    const auto notify = listener_;
+    lock.unlock();
+    try {
+      if (notify) notify(transition);
+    } catch (...) {
+      lock.lock();
+      delivering_ = false;
+      throw;
+    }
+    lock.lock();
+  }
+  delivering_ = false;
+  lock.unlock();
+}
 
 }  // namespace healthd

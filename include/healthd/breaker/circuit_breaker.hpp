@@ -1,7 +1,7 @@
 #pragma once
 // A circuit breaker (docs/circuit-breakers.md). Pure decision logic: every call takes `now`, nothing reads a
-// clock or does I/O. Thread-safe: all members may be called concurrently; the listener is called after the
-// internal lock is released, in the calling thread.
+// clock or does I/O. Thread-safe: all members may be called concurrently (one internal mutex). The listener is
+// never called under that mutex; transitions reach it in the order they happened (see set_listener).
 
 #include "healthd/config/config.hpp"
 #include "healthd/core/clock.hpp"
@@ -28,19 +28,22 @@ struct breaker_snapshot {
   breaker_state state = breaker_state::closed;
   config::breaker_mode mode = config::breaker_mode::consecutive;
   int failure_count = 0;  // consecutive failures, or failures in the window (rate mode)
+  int window_calls = 0;   // rate mode: calls in the window; 0 in consecutive mode
   int failure_threshold = 0;
   double recovery_timeout_s = 0;
   double current_recovery_timeout_s = 0;  // the timeout the next (or current) open period uses, without jitter
+  bool trial_in_progress = false;         // half_open and the trial has been handed out
+  // The latest open period: set while open or half_open, cleared when the breaker closes.
   std::optional<wall_time> opened_at;
-  std::optional<wall_time> next_attempt_at;
-  std::optional<steady_time> next_attempt_steady;
+  std::optional<wall_time> next_attempt_at;        // for people
+  std::optional<steady_time> next_attempt_steady;  // for scheduling
   std::optional<wall_time> last_failure_at;
   std::optional<std::string> last_failure;
   std::uint64_t times_opened = 0;
   std::uint64_t successes = 0;
   std::uint64_t failures = 0;
   std::uint64_t rejected = 0;
-  std::uint64_t version = 0;  // increases on every change; views re-render when it moves
+  std::uint64_t version = 0;  // increases on every change of any field above; views re-render when it moves
 };
 
 struct breaker_transition {
@@ -52,36 +55,48 @@ struct breaker_transition {
 class circuit_breaker {
 public:
   using listener = std::function<void(const breaker_transition&)>;
-  // Returns u in [-1, 1]; the jitter applied is `jitter * u`. Injected so tests can pin it.
+  // Returns u in [-1, 1] (clamped if outside); the jitter applied is `jitter * u`. Injected so tests can pin it.
+  // Called under the breaker's mutex: it must be cheap and must not call back into the breaker.
   using unit_random = std::function<double()>;
 
-  circuit_breaker(config::breaker_config settings, unit_random random = {});
+  // Out-of-range settings are clamped (threshold, window and minimum at least 1, jitter in [0, 1], times >= 0);
+  // the config loader rejects them before they get here.
+  explicit circuit_breaker(config::breaker_config settings, unit_random random = {});
 
   circuit_breaker(const circuit_breaker&) = delete;
   circuit_breaker& operator=(const circuit_breaker&) = delete;
 
-  [[nodiscard]] const std::string& name() const noexcept { return settings_.name; }
-  [[nodiscard]] const config::breaker_config& settings() const noexcept { return settings_; }
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }  // fixed for the breaker's lifetime
+  [[nodiscard]] config::breaker_config settings() const;                    // a copy: reconfigure() may swap them
 
-  // Asks to make a call. open -> half_open happens here once the recovery timeout has elapsed.
+  // Asks to make a call. open -> half_open happens here once the recovery timeout has elapsed; the caller that
+  // causes it gets the trial.
   [[nodiscard]] admission allow(const instant& now);
 
-  // Outcome of an admitted call (or of the trial). `latency` feeds the slow-call rule in rate mode.
+  // Outcome of an admitted call (or of the trial). `latency` feeds the slow-call rule in rate mode. A result that
+  // arrives while open, or while half_open with no trial handed out (a late call admitted before the breaker
+  // opened), is counted but changes neither the state nor the failure count.
   void record_success(const instant& now, millis_d latency = millis_d{0});
   void record_failure(const instant& now, std::string message, millis_d latency = millis_d{0});
   // An admitted call that could not start: counts as neither; a trial slot is given back.
   void abandon(const instant& now);
 
+  // Opens now for the current recovery timeout and counts as an open; when already open, restarts the open period
+  // with the same timeout (not counted again).
   void force_open(const instant& now);
-  void reset(const instant& now);      // close now; the backoff doubling starts over
+  void reset(const instant& now);      // close now; the failure count and the backoff doubling start over
   void trial_now(const instant& now);  // open -> half_open at once; no-op in other states
 
-  // Replaces the settings (config reload) keeping state and counters; the next open period uses them.
+  // Replaces the settings (config reload) keeping state and counters. Never transitions: a running open period
+  // keeps its deadline, the next decision and the next open period use the new settings. Equal settings: no-op.
   void reconfigure(config::breaker_config settings);
 
   [[nodiscard]] breaker_snapshot snapshot() const;
   [[nodiscard]] breaker_state state() const;
 
+  // Each state change is delivered once, in the order the changes happened, after the mutex is released: by the
+  // thread that made the change, or by a thread already delivering earlier ones (then the changing call returns
+  // before its transition is delivered). The listener may call back into the breaker; it must not throw.
   void set_listener(listener l);
 
 private:
@@ -90,29 +105,33 @@ private:
     bool slow;
   };
 
-  // Each returns the transition it made, if any; callers notify after unlocking.
-  std::optional<breaker_transition> open_locked(const instant& now);
-  std::optional<breaker_transition> close_locked();
-  std::optional<breaker_transition> half_open_locked();
-  std::optional<breaker_transition> set_state_locked(breaker_state to);
+  // Transitions are queued in pending_ by set_state_locked; unlock_and_deliver hands them to the listener.
+  void open_locked(const instant& now);
+  void start_open_period_locked(const instant& now);  // opened_at, next attempt (jittered) from current_timeout_s_
+  void close_locked();
+  void set_state_locked(breaker_state to);
   [[nodiscard]] bool should_open_locked() const;
   void push_outcome_locked(outcome o);
-  [[nodiscard]] double backoff_s_locked() const;  // without jitter
+  [[nodiscard]] double backoff_s_locked() const;  // of the next open period, without jitter
+  [[nodiscard]] double draw_unit_locked();
   [[nodiscard]] int failure_count_locked() const;
-  void notify(const std::optional<breaker_transition>& t);
+  void unlock_and_deliver(std::unique_lock<std::mutex>& lock);
 
+  const std::string name_;
   mutable std::mutex mutex_;
   config::breaker_config settings_;
   unit_random random_;
   std::mt19937_64 engine_;
   listener listener_;
+  std::deque<breaker_transition> pending_;  // made, not yet delivered
+  bool delivering_ = false;
 
   breaker_state state_ = breaker_state::closed;
   bool trial_taken_ = false;
   int consecutive_failures_ = 0;
   std::deque<outcome> window_;
-  int open_count_in_episode_ = 0;  // k: opens since the breaker last closed
-  double current_timeout_s_ = 0;   // of the current or last open period, without jitter
+  int opens_in_episode_ = 0;      // k: opens since the breaker last closed
+  double current_timeout_s_ = 0;  // of the current or last open period, without jitter
   std::optional<steady_time> next_attempt_steady_;
   std::optional<wall_time> opened_at_;
   std::optional<wall_time> next_attempt_at_;

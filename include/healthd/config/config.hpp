@@ -138,7 +138,7 @@ struct http_probe {
   std::optional<std::string> ca_file;
   bool insecure_skip_verify = false;
   int cert_expiry_warn_days = 14;
-  std::int64_t max_body_bytes = 1024 * 1024;
+  std::int64_t max_body_bytes = std::int64_t{1024} * 1024;
 
   friend bool operator==(const http_probe&, const http_probe&) = default;
 };

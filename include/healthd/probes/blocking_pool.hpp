@@ -1,0 +1,89 @@
+#pragma once
+// A bounded pool of threads for blocking library calls (libpqxx, hiredis, file-system calls), awaited from
+// coroutines with a deadline. Used by the postgres, redis and file probes and by the sql and redis heal actions.
+//
+// - At most one job per key (a subsystem's name) is queued or running: a second `run` with the same key returns
+//   `busy` at once, so a stuck dependency can hold at most one thread.
+// - At the deadline the awaiting coroutine resumes with `timeout` at once. A job that never started is dropped; a
+//   running one has its cancel hook called (from the awaiting thread) so the worker can be freed, typically
+//   `job_socket::shutdown()` on the job's connection, since libpq has no read timeout. The key stays busy until the
+//   job really returns.
+// Thread-safe. The destructor calls the cancel hook of every running job and joins the threads.
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace healthd::probes {
+
+enum class job_outcome {
+  done,     // the work returned (an exception it threw is rethrown to the awaiting coroutine)
+  timeout,  // the deadline passed while the work was running; the cancel hook was called
+  expired,  // the deadline passed while the job was still queued; it never ran
+  busy,     // another job with the same key was queued or running; this one never ran
+};
+
+[[nodiscard]] std::string_view to_string(job_outcome o) noexcept;
+
+class blocking_pool {
+public:
+  explicit blocking_pool(std::size_t threads = 4);
+  blocking_pool(const blocking_pool&) = delete;
+  blocking_pool& operator=(const blocking_pool&) = delete;
+  ~blocking_pool();
+
+  // Runs `work` on a pool thread, waiting at most `timeout`. `cancel` must be thread-safe against `work`; it may be
+  // empty. Results travel through state the caller shares with `work` (e.g. a shared_ptr captured by both).
+  [[nodiscard]] boost::asio::awaitable<job_outcome> run(std::string key, std::chrono::milliseconds timeout,
+                                                        std::function<void()> work, std::function<void()> cancel = {});
+
+  [[nodiscard]] std::size_t thread_count() const noexcept { return threads_.size(); }
+  // Keys whose job is queued or running.
+  [[nodiscard]] std::size_t busy_keys() const;
+
+  struct job;  // implementation detail, public for the .cpp's helpers
+
+private:
+  void worker_loop();
+  void finish(const std::shared_ptr<job>& j);
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::shared_ptr<job>> queue_;
+  std::set<std::string, std::less<>> keys_;
+  std::vector<std::shared_ptr<job>> running_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+// The descriptor a blocking job is using, so that a timeout can free the worker from another thread by shutting the
+// socket down (the library still owns and closes the descriptor). Thread-safe.
+class job_socket {
+public:
+  // Publishes the descriptor in use; if shutdown() was already requested, shuts it down at once.
+  void set(int fd);
+  // Call before the library closes the descriptor, so a late shutdown() can never hit a reused number.
+  void clear();
+  // shutdown(fd, SHUT_RDWR) on the current descriptor, and on any set() later until reset_request().
+  void shutdown();
+  // Forget a past shutdown() request (at the start of the next job).
+  void reset_request();
+
+private:
+  std::mutex mutex_;
+  int fd_ = -1;
+  bool shutdown_requested_ = false;
+};
+
+}  // namespace healthd::probes

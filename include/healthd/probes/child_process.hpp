@@ -1,0 +1,46 @@
+#pragma once
+// Runs a program without a shell, for the exec probe and the exec heal action.
+//
+// The child: argv[0] found on the child's PATH, its own process group, stdin /dev/null, no inherited descriptors,
+// default signal dispositions, and an environment of only PATH, LANG (the daemon's values, or defaults) and
+// `spec.env` — never the daemon's environment. stdout and stderr are read fully through Asio pipes, at most
+// `max_output_bytes` of each kept. At the deadline `run_child` returns at once with `timed_out`; in the background
+// the group gets SIGTERM, then SIGKILL `kill_grace` later, and the child is reaped. No SIGCHLD handler is used
+// (a pidfd is watched), so the daemon may have other children. The child is always reaped, even if the executor
+// is destroyed first (then synchronously, after SIGKILL).
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace healthd::probes {
+
+struct child_spec {
+  std::vector<std::string> argv;  // argv[0] is looked up on PATH unless it contains '/'
+  std::map<std::string, std::string> env;
+  std::chrono::milliseconds timeout{10000};
+  std::chrono::milliseconds kill_grace{1000};  // SIGTERM -> SIGKILL
+  std::size_t max_output_bytes = 4096;         // per stream
+};
+
+struct child_result {
+  enum class end { exited, signaled, timed_out, failed_to_start };
+  end how = end::failed_to_start;
+  int exit_code = -1;         // exited
+  int signal = 0;             // signaled
+  std::string out;            // stdout, at most max_output_bytes
+  std::string err;            // stderr, at most max_output_bytes
+  std::size_t out_bytes = 0;  // total read from stdout
+  std::size_t err_bytes = 0;
+  std::string error;  // failed_to_start: why ("spawn: No such file or directory")
+  int pid = 0;        // for tests
+};
+
+[[nodiscard]] boost::asio::awaitable<child_result> run_child(boost::asio::any_io_executor executor, child_spec spec);
+
+}  // namespace healthd::probes

@@ -1,0 +1,101 @@
+#include "probe_support.hpp"
+
+#include "healthd/probes/checks.hpp"
+#include "healthd/probes/registry.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <cmath>
+
+namespace healthd::probes::detail {
+
+namespace asio = boost::asio;
+
+void throw_options_mismatch(const std::string& type) {
+  throw probe_config_error("probe type \"" + type + "\": options do not match the type");
+}
+
+void throw_config_error(const std::string& type, const std::string& message) {
+  throw probe_config_error("probe type \"" + type + "\": " + message);
+}
+
+blocking_pool& require_pool(const config::probe_config& config, const probe_context& context) {
+  if (context.pool == nullptr) throw_config_error(config.type, "needs a blocking_pool in its probe_context");
+  return *context.pool;
+}
+
+std::string timeout_message(int timeout_ms) { return "timeout after " + std::to_string(timeout_ms) + " ms"; }
+
+probe_result finish(probe_result result, const stopwatch& watch, const config::probe_config& config,
+                    const secret_set& secrets) {
+  result.latency = watch.elapsed();
+  if (result.status == probe_status::healthy && config.degraded_latency_ms > 0 &&
+      result.latency.count() > config.degraded_latency_ms) {
+    result.status = probe_status::degraded;
+    result.message += (result.message.empty() ? "" : "; ") + std::string("slow: ") +
+                      std::to_string(std::lround(result.latency.count())) + " ms > " +
+                      std::to_string(config.degraded_latency_ms) + " ms";
+  }
+  result.message = secrets.redact(result.message);
+  result.details = redact_json(result.details, secrets);
+  return result;
+}
+
+probe_result critical(std::string message, nlohmann::json details) {
+  probe_result result;
+  result.status = probe_status::critical;
+  result.message = std::move(message);
+  result.details = std::move(details);
+  return result;
+}
+
+asio::awaitable<resolve_result> resolve_within(asio::any_io_executor executor, std::string host, std::uint16_t port,
+                                               std::chrono::steady_clock::time_point deadline) {
+  resolve_result out;
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  if (!ec) {
+    out.endpoints.emplace_back(address, port);
+    co_return out;
+  }
+  // The lookup runs as its own coroutine so that the waiter can leave at the deadline without it.
+  struct shared_state {
+    explicit shared_state(asio::any_io_executor ex) : timer(ex), resolver(ex) {}
+    asio::steady_timer timer;
+    asio::ip::tcp::resolver resolver;
+    bool done = false;
+    resolve_result result;
+  };
+  auto state = std::make_shared<shared_state>(executor);
+  state->timer.expires_at(deadline);
+  asio::co_spawn(
+      executor,
+      [state, host, port]() -> asio::awaitable<void> {
+        auto [error, results] =
+            co_await state->resolver.async_resolve(host, std::to_string(port), asio::as_tuple(asio::use_awaitable));
+        if (error) {
+          state->result.error = "resolve: " + error.message();
+        } else {
+          for (const auto& entry : results)
+            state->result.endpoints.push_back(entry.endpoint());
+          if (state->result.endpoints.empty()) state->result.error = "resolve: no address for " + host;
+        }
+        state->done = true;
+        state->timer.cancel();
+      },
+      [](const std::exception_ptr&) {});
+  co_await state->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (!state->done) {
+    state->resolver.cancel();
+    out.error = "timeout";
+    out.timed_out = true;
+    co_return out;
+  }
+  co_return std::move(state->result);
+}
+
+}  // namespace healthd::probes::detail

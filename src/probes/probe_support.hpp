@@ -1,0 +1,76 @@
+#pragma once
+// Internal to src/probes: the factories behind the registry and what every probe type shares.
+
+#include "healthd/config/config.hpp"
+#include "healthd/core/probe_result.hpp"
+#include "healthd/core/secrets.hpp"
+#include "healthd/probes/probe.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace healthd::probes::detail {
+
+std::unique_ptr<probe> make_postgres_probe(const config::probe_config& config, const probe_context& context);
+std::unique_ptr<probe> make_redis_probe(const config::probe_config& config, const probe_context& context);
+std::unique_ptr<probe> make_http_probe(const config::probe_config& config, const probe_context& context);
+std::unique_ptr<probe> make_websocket_probe(const config::probe_config& config, const probe_context& context);
+std::unique_ptr<probe> make_tcp_probe(const config::probe_config& config, const probe_context& context);
+std::unique_ptr<probe> make_exec_probe(const config::probe_config& config, const probe_context& context);
+std::unique_ptr<probe> make_file_probe(const config::probe_config& config, const probe_context& context);
+
+[[noreturn]] void throw_options_mismatch(const std::string& type);
+[[noreturn]] void throw_config_error(const std::string& type, const std::string& message);
+blocking_pool& require_pool(const config::probe_config& config, const probe_context& context);
+
+// The options of `config` as type T, or probe_config_error naming the type.
+template <typename T>
+const T& options_as(const config::probe_config& config) {
+  const auto* options = std::get_if<T>(&config.options);
+  if (options == nullptr) throw_options_mismatch(config.type);
+  return *options;
+}
+
+// Steady-clock stopwatch for a probe's latency.
+class stopwatch {
+public:
+  stopwatch() : start_(std::chrono::steady_clock::now()) {}
+  [[nodiscard]] millis_d elapsed() const { return std::chrono::steady_clock::now() - start_; }
+  [[nodiscard]] std::chrono::steady_clock::time_point start() const { return start_; }
+
+private:
+  std::chrono::steady_clock::time_point start_;
+};
+
+[[nodiscard]] std::string timeout_message(int timeout_ms);
+inline constexpr std::string_view worker_busy_message = "timeout (worker busy)";
+
+// The last step of every run(): sets the latency, applies `degraded_latency_ms` (a healthy result slower than that
+// becomes degraded and says so) and redacts secrets from the message and details.
+[[nodiscard]] probe_result finish(probe_result result, const stopwatch& watch, const config::probe_config& config,
+                                  const secret_set& secrets);
+
+[[nodiscard]] probe_result critical(std::string message, nlohmann::json details = nlohmann::json::object());
+
+// Host name resolution bounded by `deadline`: a numeric address is used as is; a name lookup that is still running
+// at the deadline is left behind (getaddrinfo cannot be interrupted) and reported as a timeout. `executor` must be
+// a strand or single-threaded.
+struct resolve_result {
+  std::vector<boost::asio::ip::tcp::endpoint> endpoints;
+  std::string error;  // "resolve: Host not found (authoritative)", or "timeout"
+  bool timed_out = false;
+};
+[[nodiscard]] boost::asio::awaitable<resolve_result> resolve_within(boost::asio::any_io_executor executor,
+                                                                    std::string host, std::uint16_t port,
+                                                                    std::chrono::steady_clock::time_point deadline);
+
+}  // namespace healthd::probes::detail
