@@ -105,12 +105,12 @@ public:
     }
     auto job = std::make_shared<redis_job>();
     const auto timeout = std::chrono::milliseconds{timeout_ms_};
-    const auto outcome = co_await pool_->run(
-        key_, timeout,
-        [job, target = target_, password, argv = options_.argv, timeout] {
-          execute(*job, target, password, argv, timeout);
-        },
-        [job] { job->socket.shutdown(); });
+    // Named, not temporaries inside co_await: g++ 12 miscompiles capturing lambdas there (docs/architecture.md).
+    std::function<void()> work = [job, target = target_, password, argv = options_.argv, timeout] {
+      execute(*job, target, password, argv, timeout);
+    };
+    std::function<void()> cancel = [job] { job->socket.shutdown(); };
+    const auto outcome = co_await pool_->run(key_, timeout, std::move(work), std::move(cancel));
     action_outcome result;
     if (outcome == probes::job_outcome::done) {
       result.success = job->ok;

@@ -60,10 +60,13 @@ public:
 
   boost::asio::awaitable<action_outcome> run() override {
     auto job = std::make_shared<sql_job>();
-    const auto outcome = co_await pool_->run(
-        key_, std::chrono::milliseconds{timeout_ms_},
-        [job, conninfo = conninfo_, statement = options_.statement] { execute(*job, conninfo, statement); },
-        [job] { job->socket.shutdown(); });
+    // Named, not temporaries inside co_await: g++ 12 miscompiles capturing lambdas there (docs/architecture.md).
+    std::function<void()> work = [job, conninfo = conninfo_, statement = options_.statement] {
+      execute(*job, conninfo, statement);
+    };
+    std::function<void()> cancel = [job] { job->socket.shutdown(); };
+    const auto outcome =
+        co_await pool_->run(key_, std::chrono::milliseconds{timeout_ms_}, std::move(work), std::move(cancel));
     action_outcome result;
     if (outcome == probes::job_outcome::done) {
       result.success = job->ok;

@@ -71,9 +71,10 @@ asio::awaitable<std::pair<healing_entry, bool>> engine_core::record(healing_entr
   bool durable = true;
   if (deps.audit) {
     auto error = std::make_shared<std::error_code>();
-    const auto outcome =
-        co_await deps.pool->run("audit:" + stored.subsystem, audit_write_timeout,
-                                [audit = deps.audit, stored, error] { *error = audit->append(stored); });
+    // Named, not a temporary inside co_await: g++ 12 miscompiles capturing lambdas there (docs/architecture.md).
+    std::function<void()> work = [audit = deps.audit, stored, error] { *error = audit->append(stored); };
+    auto key = "audit:" + stored.subsystem;
+    const auto outcome = co_await deps.pool->run(std::move(key), audit_write_timeout, std::move(work));
     if (outcome != probes::job_outcome::done || *error) {
       durable = false;
       ++audit_write_failures;
@@ -280,7 +281,8 @@ asio::awaitable<manual_heal_outcome> engine::heal(manual_heal_request request) {
     co_return manual_heal_refused{heal_refusal::unknown_subsystem, "unknown subsystem \"" + request.subsystem + "\"",
                                   std::nullopt};
   }
-  co_return co_await asio::co_spawn(runner->strand(), runner->manual_heal(std::move(request)), use_awaitable);
+  auto heal_on_strand = runner->manual_heal(std::move(request));
+  co_return co_await asio::co_spawn(runner->strand(), std::move(heal_on_strand), use_awaitable);
 }
 
 }  // namespace healthd

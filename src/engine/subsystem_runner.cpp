@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
 #include <poll.h>
 
 namespace healthd::detail {
@@ -472,6 +473,10 @@ void subsystem_runner::arm_watch() {
     wake();
     return;
   }
+  // Asio switches a watched descriptor to non-blocking mode and release() leaves it so; the library expects its
+  // blocking socket back (hiredis would then fail with EAGAIN), so the flags are restored on release.
+  const int flags = ::fcntl(*fd, F_GETFL);
+  if (flags < 0) return;
   auto descriptor = std::make_shared<asio::posix::stream_descriptor>(strand_);
   boost::system::error_code ec;
   descriptor->assign(*fd, ec);
@@ -480,6 +485,7 @@ void subsystem_runner::arm_watch() {
     return;
   }
   watch_ = descriptor;
+  watch_flags_ = flags;
   asio::co_spawn(strand_, watch(std::move(descriptor)),
                  [name = name_](std::exception_ptr e) { log_exception("connection watch of " + name, e); });
 }
@@ -489,7 +495,8 @@ void subsystem_runner::disarm_watch() {
   auto descriptor = std::move(watch_);
   watch_.reset();
   // The library owns the descriptor: release it (cancelling the wait), never close it.
-  (void)descriptor->release();
+  const int fd = descriptor->release();
+  if (fd >= 0) (void)::fcntl(fd, F_SETFL, watch_flags_);
 }
 
 asio::awaitable<void> subsystem_runner::watch(std::shared_ptr<asio::posix::stream_descriptor> descriptor) {

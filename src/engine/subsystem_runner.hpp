@@ -80,6 +80,7 @@ private:
   strand_gate gate_;
   boost::asio::steady_timer wake_;
   std::shared_ptr<boost::asio::posix::stream_descriptor> watch_;
+  int watch_flags_ = 0;  // the descriptor's file status flags before watching
   bool stopping_ = false;
   bool healing_ = false;
   bool probe_requested_ = false;

@@ -98,12 +98,13 @@ public:
     }
     session_->socket.reset_request();
     auto answer = std::make_shared<pg_answer>();
-    const auto outcome = co_await pool_.run(
-        key_, std::chrono::milliseconds(config_.timeout_ms),
-        [session = session_, conninfo = conninfo_, statement = options_.query, answer] {
-          query(*session, conninfo, statement, *answer);
-        },
-        [session = session_] { session->socket.shutdown(); });
+    // Named, not temporaries inside co_await: g++ 12 miscompiles capturing lambdas there (docs/architecture.md).
+    std::function<void()> work = [session = session_, conninfo = conninfo_, statement = options_.query, answer] {
+      query(*session, conninfo, statement, *answer);
+    };
+    std::function<void()> cancel = [session = session_] { session->socket.shutdown(); };
+    const auto outcome =
+        co_await pool_.run(key_, std::chrono::milliseconds(config_.timeout_ms), std::move(work), std::move(cancel));
     if (outcome == job_outcome::busy || outcome == job_outcome::expired) {
       std::lock_guard lock(session_->mutex);
       session_->job_running = false;

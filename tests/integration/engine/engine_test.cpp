@@ -81,11 +81,15 @@ std::vector<config::loop_config> loops(double core_s) {
   return {{"core", core_s}, {"integrations", 60}, {"pipelines", 120}, {"optimization", 3600}};
 }
 
-// redis-server as the exec heal action starts it: daemonized on the same port.
+// redis-server as a restart script starts it: daemonized on the same port, returning once it answers PING (as
+// `systemctl restart` returns once the service is up).
 std::vector<std::string> redis_start_argv(std::uint16_t port, const fs::path& dir, const std::string& delay = "0") {
-  const auto command = "sleep " + delay + "; exec redis-server --port " + std::to_string(port) +
+  const auto p = std::to_string(port);
+  const auto command = "sleep " + delay + "; redis-server --port " + p +
                        " --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --pidfile " +
-                       (dir / "healed.pid").string() + " --logfile " + (dir / "healed.log").string();
+                       (dir / "healed.pid").string() + " --logfile " + (dir / "healed.log").string() +
+                       "; for i in $(seq 100); do redis-cli -p " + p +
+                       " ping 2>/dev/null | grep -q PONG && exit 0; sleep 0.05; done; exit 1";
   return {"/bin/sh", "-c", command};
 }
 
@@ -271,7 +275,7 @@ TEST_F(engine_test, dependent_subsystem_is_not_healed_while_its_dependency_is_do
   auto base = tcp_subsystem("base", closed_port);
   auto app = tcp_subsystem("app", closed_port);
   app.depends_on = {"base"};
-  app.heal.after_failures = 1;
+  app.heal.after_failures = 3;  // base has certainly been probed by then
   app.heal.cooldown_s = 0;
   app.heal.actions = {exec_action("touch", {"/bin/touch", (dir_ / "healed").string()})};
   cfg->subsystems = {base, app};
@@ -305,7 +309,7 @@ TEST_F(engine_test, forced_heal_carries_the_reason_and_a_concurrent_one_gets_409
   ASSERT_TRUE(std::holds_alternative<manual_heal_done>(done));
   const auto& ok = std::get<manual_heal_done>(done);
   EXPECT_EQ(ok.result, heal_result::success);
-  EXPECT_EQ(ok.status, health_status::healthy);
+  EXPECT_EQ(ok.status, health_status::healthy) << state_->subsystem("redis")->message;
   ASSERT_EQ(ok.entries.size(), 1U);  // it was healthy before: no "recovered" entry
   EXPECT_EQ(ok.entries[0].trigger, heal_trigger::manual);
   EXPECT_EQ(ok.entries[0].action, "exec:slow-noop");
