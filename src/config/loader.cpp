@@ -281,6 +281,8 @@ breaker_config read_breaker(const std::string& name, const json& value, const st
          "expected at least recovery_timeout_s (" + detail::format_number(b.recovery_timeout_s) + ")");
   r.read("jitter", b.jitter, jitter_range);
   r.read("window_size", b.window_size, 1, 10000);
+  // The default never conflicts with a small window; an explicit value must fit in it.
+  b.minimum_calls = std::min(b.minimum_calls, b.window_size);
   r.read("minimum_calls", b.minimum_calls, 1, 10000);
   if (b.minimum_calls > b.window_size)
     fail(r.path_of("minimum_calls"), "expected at most window_size (" + std::to_string(b.window_size) + ")");

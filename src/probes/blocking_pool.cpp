@@ -8,6 +8,8 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 
 namespace healthd::probes {
@@ -69,6 +71,11 @@ std::size_t blocking_pool::busy_keys() const {
 }
 
 void blocking_pool::worker_loop() {
+  // Signals go to other threads. In particular SIGPIPE: hiredis writes with write(), and a server that closed the
+  // connection would otherwise kill the daemon; blocked here, the write just fails with EPIPE.
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
   for (;;) {
     std::shared_ptr<job> j;
     {
@@ -123,17 +130,18 @@ asio::awaitable<job_outcome> blocking_pool::run(std::string key, std::chrono::mi
 
   j->timer.expires_after(timeout);
   // The wait starts before the job is queued, so a fast job's cancel cannot come before the wait.
+  // (GCC 12 destroys lambda temporaries inside a co_await expression twice: build the operation first.)
   constexpr auto token = asio::as_tuple(asio::use_awaitable);
-  co_await asio::async_initiate<decltype(token), void(boost::system::error_code)>(
-      [this, j](auto handler) {
-        j->timer.async_wait(std::move(handler));
-        {
-          std::lock_guard lock(mutex_);
-          queue_.push_back(j);
-        }
-        wake_.notify_one();
-      },
-      token);
+  auto initiate = [this, j](auto handler) {
+    j->timer.async_wait(std::move(handler));
+    {
+      std::lock_guard lock(mutex_);
+      queue_.push_back(j);
+    }
+    wake_.notify_one();
+  };
+  auto wait = asio::async_initiate<decltype(token), void(boost::system::error_code)>(std::move(initiate), token);
+  co_await std::move(wait);
 
   std::function<void()> hook;
   {

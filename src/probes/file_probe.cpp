@@ -53,10 +53,10 @@ public:
     if (context_.pool == nullptr) {
       *facts = look_at(options_.path);
     } else {
-      // Named, not a temporary inside co_await: g++ 12 miscompiles capturing lambdas there (docs/architecture.md).
-      std::function<void()> work = [facts, path = options_.path] { *facts = look_at(path); };
-      const auto outcome =
-          co_await context_.pool->run(context_.name, std::chrono::milliseconds(config_.timeout_ms), std::move(work));
+      // (Built before the co_await: GCC 12 destroys lambda temporaries inside a co_await expression twice.)
+      auto job = context_.pool->run(context_.name, std::chrono::milliseconds(config_.timeout_ms),
+                                    [facts, path = options_.path] { *facts = look_at(path); });
+      const auto outcome = co_await std::move(job);
       if (outcome == job_outcome::busy)
         co_return finish(critical(std::string(worker_busy_message)), watch, config_, context_.secrets);
       if (outcome != job_outcome::done)

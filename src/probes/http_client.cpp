@@ -320,17 +320,20 @@ http_client::~http_client() = default;
 
 asio::awaitable<http_outcome> http_client::send(http_request request) {
   auto self = impl_;
-  co_return co_await asio::co_spawn(
+  // (Built before the co_await: GCC 12 destroys lambda temporaries inside a co_await expression twice.)
+  auto task = asio::co_spawn(
       self->strand, [self, request = std::move(request)]() { return self->send(request, true); }, asio::use_awaitable);
+  co_return co_await std::move(task);
 }
 
 void http_client::reset() { impl_->generation.fetch_add(1); }
 
 asio::awaitable<http_outcome> send_http_request(asio::any_io_executor executor, http_request request) {
   auto one_shot = std::make_shared<http_client::impl>(std::move(executor));
-  co_return co_await asio::co_spawn(
+  auto task = asio::co_spawn(
       one_shot->strand, [one_shot, request = std::move(request)]() { return one_shot->send(request, false); },
       asio::use_awaitable);
+  co_return co_await std::move(task);
 }
 
 // ---- http probe -------------------------------------------------------------------------------------------------
@@ -434,8 +437,8 @@ asio::awaitable<ws_answer> ws_exchange(WsStream& ws, const parsed_url& url, cons
     for (const auto& [name, value] : headers)
       request.set(name, value);
   }));
-  auto [handshake_error] =
-      co_await ws.async_handshake(url.host_header(), url.target, asio::as_tuple(asio::use_awaitable));
+  const auto host = url.host_header();
+  auto [handshake_error] = co_await ws.async_handshake(host, url.target, asio::as_tuple(asio::use_awaitable));
   if (handshake_error) {
     out.error = failure("handshake", handshake_error, timeout);
     co_return out;

@@ -98,13 +98,14 @@ public:
     }
     session_->socket.reset_request();
     auto answer = std::make_shared<pg_answer>();
-    // Named, not temporaries inside co_await: g++ 12 miscompiles capturing lambdas there (docs/architecture.md).
-    std::function<void()> work = [session = session_, conninfo = conninfo_, statement = options_.query, answer] {
-      query(*session, conninfo, statement, *answer);
-    };
-    std::function<void()> cancel = [session = session_] { session->socket.shutdown(); };
-    const auto outcome =
-        co_await pool_.run(key_, std::chrono::milliseconds(config_.timeout_ms), std::move(work), std::move(cancel));
+    // (Built before the co_await: GCC 12 destroys lambda temporaries inside a co_await expression twice.)
+    auto job = pool_.run(
+        key_, std::chrono::milliseconds(config_.timeout_ms),
+        [session = session_, conninfo = conninfo_, statement = options_.query, answer] {
+          query(*session, conninfo, statement, *answer);
+        },
+        [session = session_] { session->socket.shutdown(); });
+    const auto outcome = co_await std::move(job);
     if (outcome == job_outcome::busy || outcome == job_outcome::expired) {
       std::lock_guard lock(session_->mutex);
       session_->job_running = false;

@@ -15,6 +15,8 @@
 #include <cstdlib>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdexcept>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -360,6 +362,11 @@ void fake_server::accept_loop() {
     }
     connection_fds_.push_back(fd);
     threads_.emplace_back([this, fd] {
+      // OpenSSL writes with write(): a client that already left must not SIGPIPE the test.
+      sigset_t pipe;
+      sigemptyset(&pipe);
+      sigaddset(&pipe, SIGPIPE);
+      pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
       if (tls_context_) {
         tls_connection conn(static_cast<SSL_CTX*>(tls_context_.get()), fd);
         if (conn.ok()) handler_(conn);
@@ -394,7 +401,7 @@ std::unique_ptr<fake_server> make_http_server(std::function<canned_response(cons
           if (close) out += "Connection: close\r\n";
           out += "\r\n";
           if (request->method != "HEAD") out += reply.body;
-          if (!conn.write(out) || close) return;
+          if (!conn.write(out) || close || reply.drop_after) return;
         }
       },
       tls);

@@ -98,7 +98,8 @@ struct canned_response {
   int status = 200;
   std::string body;
   std::string content_type = "text/plain";
-  bool close = false;  // Connection: close
+  bool close = false;       // Connection: close
+  bool drop_after = false;  // closes the connection after answering without saying so (an idle keep-alive timeout)
 };
 
 // HTTP/1.1 with keep-alive; `respond` is called for every request (on the connection's thread).

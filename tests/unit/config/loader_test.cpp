@@ -301,6 +301,11 @@ TEST(config_loader, breaker_rate_mode_is_read) {
   EXPECT_EQ(b.jitter, 0);
 }
 
+TEST(config_loader, default_minimum_calls_shrinks_to_a_small_window) {
+  const auto cfg = parse_config(R"({"breakers": {"b": {"mode": "rate", "window_size": 4}}})", no_env);
+  EXPECT_EQ(cfg.breakers.at(0).minimum_calls, 4);
+}
+
 // ---- http options --------------------------------------------------------------------------------------------
 
 struct expect_status_case {

@@ -1,0 +1,343 @@
+// exec and file probes, run_child, and the blocking pool.
+
+#include "healthd/probes/child_process.hpp"
+
+#include "probe_harness.hpp"
+#include "support/throwaway_servers.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <thread>
+
+namespace healthd::test {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+config::exec_probe shell(const std::string& script) {
+  config::exec_probe options;
+  options.argv = {"/bin/sh", "-c", script};
+  return options;
+}
+
+bool process_exists(int pid) { return fs::exists("/proc/" + std::to_string(pid)); }
+
+// ---- exec -------------------------------------------------------------------------------------------------------
+TEST(exec_probe, nagios_exit_codes_map_to_statuses_and_messages) {
+  probe_harness h;
+  struct expectation {
+    int code;
+    probe_status status;
+    std::string message;
+  };
+  const std::vector<expectation> table = {
+      {0, probe_status::healthy, "FEED OK - 12 items"},
+      {1, probe_status::degraded, "FEED OK - 12 items"},
+      {2, probe_status::critical, "FEED OK - 12 items"},
+      {3, probe_status::critical, "unknown: FEED OK - 12 items"},
+      {42, probe_status::critical, "unknown: FEED OK - 12 items"},
+  };
+  for (const auto& row : table) {
+    auto probe = h.make(
+        shell("echo 'FEED OK - 12 items | items=12;20;30;0 age=3s'; echo more; exit " + std::to_string(row.code)));
+    const auto r = h.run(*probe);
+    EXPECT_EQ(r.result.status, row.status) << "exit " << row.code;
+    EXPECT_EQ(r.result.message, row.message) << "exit " << row.code;
+    EXPECT_EQ(r.result.details["exit_code"], row.code);
+    EXPECT_EQ(r.result.details["perfdata"]["items"]["value"], 12);
+    EXPECT_EQ(r.result.details["perfdata"]["age"]["uom"], "s");
+  }
+}
+
+TEST(exec_probe, child_sees_only_path_lang_and_configured_env) {
+  ::setenv("HEALTHD_ADMIN_TOKEN", "daemon-secret", 1);
+  probe_harness h;
+  config::exec_probe options;
+  options.argv = {"env"};
+  options.env = {{"FEED_URL", "http://feed"}};
+  auto probe = h.make(options);
+  const auto child = [&] {
+    std::optional<probes::child_result> out;
+    probes::child_spec spec;
+    spec.argv = {"env"};
+    spec.env = options.env;
+    boost::asio::co_spawn(h.io, probes::run_child(h.io.get_executor(), spec),
+                          [&](const std::exception_ptr&, probes::child_result r) { out = std::move(r); });
+    h.io.run();
+    return *out;
+  }();
+  EXPECT_EQ(child.how, probes::child_result::end::exited);
+  EXPECT_NE(child.out.find("PATH="), std::string::npos);
+  EXPECT_NE(child.out.find("LANG="), std::string::npos);
+  EXPECT_NE(child.out.find("FEED_URL=http://feed\n"), std::string::npos);
+  EXPECT_EQ(child.out.find("HEALTHD_ADMIN_TOKEN"), std::string::npos);
+  EXPECT_EQ(std::count(child.out.begin(), child.out.end(), '\n'), 3);
+  EXPECT_EQ(h.run(*probe).result.status, probe_status::healthy);
+}
+
+TEST(exec_probe, child_outliving_its_deadline_is_killed_and_reaped) {
+  probe_harness h;
+  // Ignores SIGTERM, so only the SIGKILL a second later ends it.
+  auto probe = h.make(shell("trap '' TERM; echo $$ > /dev/stderr; sleep 30; sleep 30"), 300);
+  std::optional<timed_result> result;
+  const auto start = std::chrono::steady_clock::now();
+  boost::asio::co_spawn(h.io, probe->run(), [&](const std::exception_ptr&, probe_result r) {
+    result = timed_result{
+        std::move(r), std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start)};
+  });
+  h.io.run();  // returns once the background SIGKILL and reaping are done
+  const auto all_done = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  ASSERT_TRUE(result);
+  print_figure("exec result, timeout 300 ms", result->elapsed);
+  print_figure("exec child killed and reaped", all_done);
+  EXPECT_EQ(result->result.status, probe_status::critical);
+  EXPECT_EQ(result->result.message, "timeout after 300 ms");
+  EXPECT_LE(result->elapsed, 1300ms);
+  EXPECT_GE(all_done, 1200ms);  // SIGTERM was ignored: SIGKILL came one second later
+  const int pid = std::stoi(result->result.details["stderr"].get<std::string>());
+  EXPECT_FALSE(process_exists(pid)) << "pid " << pid << " still exists (zombie?)";
+}
+
+TEST(exec_probe, whole_process_group_is_killed_at_the_deadline) {
+  probe_harness h;
+  std::optional<probes::child_result> out;
+  probes::child_spec spec;
+  spec.argv = {"/bin/sh", "-c", "sleep 30 & echo $! > /dev/stderr; wait"};
+  spec.timeout = 300ms;
+  boost::asio::co_spawn(h.io, probes::run_child(h.io.get_executor(), spec),
+                        [&](const std::exception_ptr&, probes::child_result r) { out = std::move(r); });
+  h.io.run();
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->how, probes::child_result::end::timed_out);
+  const int grandchild = std::stoi(out->err);
+  EXPECT_TRUE(eventually(
+      [&] {
+        return !process_exists(grandchild) || [&] {
+          std::ifstream stat("/proc/" + std::to_string(grandchild) + "/stat");
+          std::string line;
+          std::getline(stat, line);
+          return line.find(") Z") != std::string::npos;  // a zombie of PID 1 is gone as far as we are concerned
+        }();
+      },
+      3s));
+  EXPECT_FALSE(process_exists(out->pid));
+}
+
+TEST(exec_probe, ten_mib_of_output_is_read_fully_and_four_kib_kept) {
+  probe_harness h;
+  auto probe = h.make(shell("echo 'BIG OK'; head -c 10485760 /dev/zero | tr '\\0' 'x'; exit 0"), 10000);
+  const auto r = h.run(*probe);
+  print_figure("exec 10 MiB of output", r.elapsed);
+  EXPECT_EQ(r.result.status, probe_status::healthy) << r.result.message;
+  EXPECT_EQ(r.result.message, "BIG OK");
+  EXPECT_EQ(r.result.details["output_bytes"], 10485760 + 7);
+  EXPECT_EQ(r.result.details["output_truncated"], true);
+
+  std::optional<probes::child_result> out;
+  probes::child_spec spec;
+  spec.argv = {"/bin/sh", "-c", "head -c 10485760 /dev/zero"};
+  boost::asio::co_spawn(h.io, probes::run_child(h.io.get_executor(), spec),
+                        [&](const std::exception_ptr&, probes::child_result c) { out = std::move(c); });
+  h.io.restart();
+  h.io.run();
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->out.size(), 4096U);
+  EXPECT_EQ(out->out_bytes, 10485760U);
+}
+
+TEST(exec_probe, missing_program_fails_to_start_with_the_reason) {
+  probe_harness h;
+  config::exec_probe options;
+  options.argv = {"no-such-program-healthd"};
+  auto probe = h.make(options);
+  const auto r = h.run(*probe);
+  EXPECT_EQ(r.result.status, probe_status::critical);
+  EXPECT_EQ(r.result.message, "spawn: no-such-program-healthd: not found on PATH");
+}
+
+TEST(exec_probe, arguments_are_never_interpreted_by_a_shell) {
+  probe_harness h;
+  config::exec_probe options;
+  options.argv = {"echo", "OK $HOME; exit 2 | `id`"};
+  auto probe = h.make(options);
+  const auto r = h.run(*probe);
+  EXPECT_EQ(r.result.status, probe_status::healthy);
+  EXPECT_EQ(r.result.message, "OK $HOME; exit 2");  // the rest after '|' is perf data (none parses)
+}
+
+TEST(exec_probe, killed_child_is_critical_with_the_signal) {
+  probe_harness h;
+  auto probe = h.make(shell("kill -SEGV $$"));
+  const auto r = h.run(*probe);
+  EXPECT_EQ(r.result.status, probe_status::critical);
+  EXPECT_EQ(r.result.message, "killed by signal 11 (SIGSEGV)");
+}
+
+// ---- file -------------------------------------------------------------------------------------------------------
+class file_probe_test : public ::testing::Test {
+protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "healthd-file-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path write(const std::string& name, std::size_t bytes, std::chrono::seconds age) {
+    const auto path = dir_ / name;
+    std::ofstream(path) << std::string(bytes, 'x');
+    const auto when = std::chrono::system_clock::now() - age;
+    timeval times[2];
+    times[0].tv_sec = times[1].tv_sec = std::chrono::system_clock::to_time_t(when);
+    times[0].tv_usec = times[1].tv_usec = 0;
+    ::utimes(path.c_str(), times);
+    return path;
+  }
+
+  fs::path dir_;
+  probe_harness h_;
+};
+
+TEST_F(file_probe_test, fresh_big_enough_file_is_healthy) {
+  auto probe = h_.make(config::file_probe{write("feed.json", 2048, 10s).string(), 600.0, 1024});
+  const auto r = h_.run(*probe);
+  EXPECT_EQ(r.result.status, probe_status::healthy) << r.result.message;
+  EXPECT_EQ(r.result.details["size_bytes"], 2048);
+  EXPECT_NEAR(r.result.details["age_s"].get<double>(), 10.0, 2.0);
+}
+
+TEST_F(file_probe_test, stale_file_is_critical) {
+  auto probe = h_.make(config::file_probe{write("feed.json", 2048, 3600s).string(), 600.0, 0});
+  const auto r = h_.run(*probe);
+  EXPECT_EQ(r.result.status, probe_status::critical);
+  EXPECT_TRUE(r.result.message == "stale: modified 3600 s ago (max 600 s)" ||
+              r.result.message == "stale: modified 3601 s ago (max 600 s)")
+      << r.result.message;
+}
+
+TEST_F(file_probe_test, small_file_is_critical) {
+  auto probe = h_.make(config::file_probe{write("model.bin", 10, 0s).string(), std::nullopt, 1024});
+  const auto r = h_.run(*probe);
+  EXPECT_EQ(r.result.status, probe_status::critical);
+  EXPECT_EQ(r.result.message, "too small: 10 bytes < 1024");
+}
+
+TEST_F(file_probe_test, missing_file_is_critical_with_the_reason) {
+  const auto path = (dir_ / "absent").string();
+  auto probe = h_.make(config::file_probe{path, 60.0, 0});
+  const auto r = h_.run(*probe);
+  EXPECT_EQ(r.result.status, probe_status::critical);
+  EXPECT_EQ(r.result.message, path + ": No such file or directory");
+}
+
+// ---- blocking pool ----------------------------------------------------------------------------------------------
+struct pool_run {
+  probes::job_outcome outcome{};
+  std::chrono::milliseconds elapsed{0};
+};
+
+TEST(blocking_pool, deadline_returns_at_once_and_calls_the_cancel_hook) {
+  boost::asio::io_context io;
+  probes::blocking_pool pool(2);
+  std::atomic<bool> release{false};
+  std::atomic<int> cancels{0};
+  std::optional<pool_run> run;
+  const auto start = std::chrono::steady_clock::now();
+  boost::asio::co_spawn(io,
+                        pool.run(
+                            "db", 200ms,
+                            [&] {
+                              while (!release)
+                                std::this_thread::sleep_for(5ms);
+                            },
+                            [&] {
+                              ++cancels;
+                              release = true;
+                            }),
+                        [&](const std::exception_ptr&, probes::job_outcome o) {
+                          run = pool_run{o, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::steady_clock::now() - start)};
+                        });
+  io.run();
+  ASSERT_TRUE(run);
+  print_figure("pool timeout 200 ms", run->elapsed);
+  EXPECT_EQ(run->outcome, probes::job_outcome::timeout);
+  EXPECT_LT(run->elapsed, 700ms);
+  EXPECT_EQ(cancels.load(), 1);
+  EXPECT_TRUE(eventually([&] { return pool.busy_keys() == 0; }, 2s));
+}
+
+TEST(blocking_pool, second_job_of_a_key_is_busy_while_the_first_runs) {
+  boost::asio::io_context io;
+  probes::blocking_pool pool(4);
+  std::atomic<bool> release{false};
+  std::vector<probes::job_outcome> outcomes;
+  const auto stuck = [&] {
+    while (!release)
+      std::this_thread::sleep_for(5ms);
+  };
+  boost::asio::co_spawn(io, pool.run("redis", 100ms, stuck),
+                        [&](const std::exception_ptr&, probes::job_outcome o) { outcomes.push_back(o); });
+  io.run();
+  ASSERT_EQ(outcomes.size(), 1U);
+  EXPECT_EQ(outcomes[0], probes::job_outcome::timeout);  // no cancel hook: the worker is still stuck
+  boost::asio::co_spawn(io, pool.run("redis", 100ms, [] {}),
+                        [&](const std::exception_ptr&, probes::job_outcome o) { outcomes.push_back(o); });
+  boost::asio::co_spawn(io, pool.run("database", 1000ms, [] {}),
+                        [&](const std::exception_ptr&, probes::job_outcome o) { outcomes.push_back(o); });
+  io.restart();
+  io.run();
+  ASSERT_EQ(outcomes.size(), 3U);
+  EXPECT_EQ(outcomes[1], probes::job_outcome::busy);
+  EXPECT_EQ(outcomes[2], probes::job_outcome::done);  // other keys still get a thread
+  release = true;
+}
+
+TEST(blocking_pool, queued_job_past_its_deadline_never_runs) {
+  boost::asio::io_context io;
+  probes::blocking_pool pool(1);
+  std::atomic<bool> release{false};
+  std::atomic<bool> ran{false};
+  std::vector<probes::job_outcome> outcomes;
+  boost::asio::co_spawn(io,
+                        pool.run("a", 2000ms,
+                                 [&] {
+                                   while (!release)
+                                     std::this_thread::sleep_for(5ms);
+                                 }),
+                        [&](const std::exception_ptr&, probes::job_outcome o) { outcomes.push_back(o); });
+  boost::asio::co_spawn(io, pool.run("b", 100ms, [&] { ran = true; }),
+                        [&](const std::exception_ptr&, probes::job_outcome o) {
+                          outcomes.push_back(o);
+                          release = true;
+                        });
+  io.run();
+  ASSERT_EQ(outcomes.size(), 2U);
+  EXPECT_EQ(outcomes[0], probes::job_outcome::expired);
+  EXPECT_EQ(outcomes[1], probes::job_outcome::done);
+  EXPECT_FALSE(ran.load());
+  EXPECT_EQ(pool.busy_keys(), 0U);
+}
+
+TEST(blocking_pool, exception_from_the_work_reaches_the_awaiting_coroutine) {
+  boost::asio::io_context io;
+  probes::blocking_pool pool(1);
+  std::exception_ptr error;
+  boost::asio::co_spawn(io, pool.run("x", 1000ms, [] { throw std::runtime_error("boom"); }),
+                        [&](const std::exception_ptr& e, probes::job_outcome) { error = e; });
+  io.run();
+  ASSERT_TRUE(error);
+  EXPECT_THROW(std::rethrow_exception(error), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace healthd::test
