@@ -158,16 +158,18 @@ void throwaway_postgres::start() {
     fs::create_directories(root_ / "run");
     give_to_postgres(root_ / "run");
   }
-  const auto log = root_ / "server.log";
+  const auto status = run_program(start_argv(), root_ / "pg_ctl.log");
+  if (status != 0 || !eventually([this] { return accepting(); }, std::chrono::seconds(10)))
+    throw std::runtime_error("PostgreSQL did not start: " + tail(root_ / "pg_ctl.log") + tail(root_ / "server.log"));
+  running_ = true;
+}
+
+std::vector<std::string> throwaway_postgres::start_argv() const {
   const std::string options = "-p " + std::to_string(port_) + " -k " + (root_ / "run").string() +
                               " -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
                               " -c synchronous_commit=off -c max_connections=20 -c shared_buffers=16MB";
-  const auto status = run_program(as_postgres({(pg_bin / "pg_ctl").string(), "-D", (root_ / "data").string(), "-o",
-                                               options, "-l", log.string(), "-w", "-t", "30", "start"}),
-                                  root_ / "pg_ctl.log");
-  if (status != 0 || !eventually([this] { return accepting(); }, std::chrono::seconds(10)))
-    throw std::runtime_error("PostgreSQL did not start: " + tail(root_ / "pg_ctl.log") + tail(log));
-  running_ = true;
+  return as_postgres({(pg_bin / "pg_ctl").string(), "-D", (root_ / "data").string(), "-o", options, "-l",
+                      (root_ / "server.log").string(), "-w", "-t", "30", "start"});
 }
 
 void throwaway_postgres::stop() {

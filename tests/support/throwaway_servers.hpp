@@ -37,6 +37,9 @@ public:
   // Creates the cluster on first use (from a per-machine template made once with initdb), then pg_ctl start -w on the
   // same port every time. Throws std::runtime_error with the server log's tail on failure.
   void start();
+  // The command start() runs once the cluster exists (pg_ctl -w start, as the postgres user when root): what a heal
+  // action restarting this server runs.
+  [[nodiscard]] std::vector<std::string> start_argv() const;
   // pg_ctl stop -m fast.
   void stop();
   // SIGKILL to the postmaster and every backend, then reaps them: a crash, as a test sees it.

@@ -219,6 +219,38 @@ TEST_F(engine_test, killed_redis_is_healed_by_exec_restart) {
   EXPECT_TRUE(redis.accepting());
 }
 
+TEST_F(engine_test, killed_postgres_is_healed_by_pg_ctl_start) {
+  test::throwaway_postgres pg;
+  pg.start();
+  auto cfg = base_config();
+  cfg->breakers = {fast_breaker("database")};
+  config::subsystem_config s;
+  s.name = "database";
+  s.loop = "core";
+  s.breaker = "database";
+  s.critical = true;
+  s.retry_interval_s = 0.05;
+  s.probe.type = "postgres";
+  s.probe.timeout_ms = 3000;
+  s.probe.degraded_latency_ms = 2500;
+  s.probe.options = config::postgres_probe{pg.conninfo(), "SELECT 1", 90};
+  s.heal.actions = {config::action_config{"reconnect", std::nullopt, 2000, config::reconnect_action{}},
+                    exec_action("pg-ctl-start", pg.start_argv(), 30000)};
+  s.heal.cooldown_s = 0;
+  cfg->subsystems = {s};
+  start_engine(cfg);
+  ASSERT_TRUE(test::eventually([&] { return status("database") == health_status::healthy; }));
+
+  pg.kill();
+  ASSERT_TRUE(test::eventually([&] { return status("database") != health_status::healthy; }, 5s));
+  ASSERT_TRUE(test::eventually([&] { return has_entry("database", "recovered"); }, 30s))
+      << testing::PrintToString(actions_of(entries("database")));
+  EXPECT_EQ(actions_of(entries("database")),
+            (std::vector<std::string>{"reconnect/success", "exec:pg-ctl-start/success", "recovered/success"}));
+  EXPECT_TRUE(test::eventually([&] { return status("database") == health_status::healthy; }));
+  EXPECT_TRUE(pg.accepting());
+}
+
 TEST_F(engine_test, escalation_walks_the_ladder_when_the_first_action_does_not_help) {
   test::throwaway_redis redis;
   redis.start();
