@@ -2,6 +2,8 @@
 
 #include "healthd/probes/checks.hpp"
 
+#include "probe_support.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -231,7 +233,8 @@ asio::awaitable<child_result> run_on_strand(child_spec spec) {
   }
   result.how = child_result::end::timed_out;
   ::kill(-pid, SIGTERM);
-  asio::co_spawn(executor, put_down(io, spec.kill_grace), [](const std::exception_ptr&) {});
+  asio::co_spawn(executor, put_down(io, spec.kill_grace),
+                 [](const std::exception_ptr& e) { detail::log_background_failure("reaping a timed-out child", e); });
   co_return result;
 }
 

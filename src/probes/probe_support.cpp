@@ -8,6 +8,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
 
 #include <cmath>
 
@@ -43,6 +44,17 @@ probe_result finish(probe_result result, const stopwatch& watch, const config::p
   result.message = secrets.redact(result.message);
   result.details = redact_json(result.details, secrets);
   return result;
+}
+
+void log_background_failure(const char* what, const std::exception_ptr& error) noexcept {
+  if (!error) return;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    spdlog::warn("probes: {} failed: {}", what, e.what());
+  } catch (...) {
+    spdlog::warn("probes: {} failed", what);
+  }
 }
 
 probe_result critical(std::string message, nlohmann::json details) {
@@ -87,7 +99,7 @@ asio::awaitable<resolve_result> resolve_within(asio::any_io_executor executor, s
         state->done = true;
         state->timer.cancel();
       },
-      [](const std::exception_ptr&) {});
+      [](const std::exception_ptr& e) { log_background_failure("name lookup", e); });
   co_await state->timer.async_wait(asio::as_tuple(asio::use_awaitable));
   if (!state->done) {
     state->resolver.cancel();

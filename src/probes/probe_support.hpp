@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -58,6 +59,10 @@ inline constexpr std::string_view worker_busy_message = "timeout (worker busy)";
 // becomes degraded and says so) and redacts secrets from the message and details.
 [[nodiscard]] probe_result finish(probe_result result, const stopwatch& watch, const config::probe_config& config,
                                   const secret_set& secrets);
+
+// Completion handler for background coroutines (reaping, abandoned lookups): logs an escaped exception, never
+// rethrows into the I/O loop.
+void log_background_failure(const char* what, const std::exception_ptr& error) noexcept;
 
 [[nodiscard]] probe_result critical(std::string message, nlohmann::json details = nlohmann::json::object());
 
