@@ -17,8 +17,8 @@ namespace healthd::probes {
 namespace asio = boost::asio;
 
 struct blocking_pool::job {
-  job(std::string k, std::function<void()> w, std::function<void()> c, asio::any_io_executor ex)
-      : key(std::move(k)), work(std::move(w)), cancel(std::move(c)), timer(std::move(ex)) {}
+  job(std::string k, std::function<void()> w, std::function<void()> c, const asio::any_io_executor& ex)
+      : key(std::move(k)), work(std::move(w)), cancel(std::move(c)), timer(ex) {}
 
   std::string key;
   std::function<void()> work;

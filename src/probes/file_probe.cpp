@@ -57,8 +57,7 @@ public:
       auto job = context_.pool->run(context_.name, std::chrono::milliseconds(config_.timeout_ms),
                                     [facts, path = options_.path] { *facts = look_at(path); });
       const auto outcome = co_await std::move(job);
-      if (outcome == job_outcome::busy)
-        co_return finish(critical(std::string(worker_busy_message)), watch, config_, context_.secrets);
+      if (outcome == job_outcome::busy) co_return finish(worker_busy(), watch, config_, context_.secrets);
       if (outcome != job_outcome::done)
         co_return finish(critical(timeout_message(config_.timeout_ms)), watch, config_, context_.secrets);
     }

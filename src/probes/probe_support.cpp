@@ -57,6 +57,14 @@ void log_background_failure(const char* what, const std::exception_ptr& error) n
   }
 }
 
+probe_result worker_busy() {
+  probe_result result;
+  result.status = probe_status::critical;
+  result.message = std::string(worker_busy_message);
+  result.started = false;
+  return result;
+}
+
 probe_result critical(std::string message, nlohmann::json details) {
   probe_result result;
   result.status = probe_status::critical;
@@ -76,7 +84,7 @@ asio::awaitable<resolve_result> resolve_within(asio::any_io_executor executor, s
   }
   // The lookup runs as its own coroutine so that the waiter can leave at the deadline without it.
   struct shared_state {
-    explicit shared_state(asio::any_io_executor ex) : timer(ex), resolver(ex) {}
+    explicit shared_state(const asio::any_io_executor& ex) : timer(ex), resolver(ex) {}
     asio::steady_timer timer;
     asio::ip::tcp::resolver resolver;
     bool done = false;

@@ -64,6 +64,10 @@ inline constexpr std::string_view worker_busy_message = "timeout (worker busy)";
 // rethrows into the I/O loop.
 void log_background_failure(const char* what, const std::exception_ptr& error) noexcept;
 
+// "timeout (worker busy)": the subsystem's previous job is still stuck in the pool, so this probe did not start
+// (`started` false: the breaker counts it as neither success nor failure).
+[[nodiscard]] probe_result worker_busy();
+
 [[nodiscard]] probe_result critical(std::string message, nlohmann::json details = nlohmann::json::object());
 
 // Host name resolution bounded by `deadline`: a numeric address is used as is; a name lookup that is still running

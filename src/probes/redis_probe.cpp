@@ -144,7 +144,7 @@ public:
     }
     {
       std::lock_guard lock(session_->mutex);
-      if (session_->job_running) co_return finish(critical(std::string(worker_busy_message)), watch, config_, secrets);
+      if (session_->job_running) co_return finish(worker_busy(), watch, config_, secrets);
       session_->job_running = true;
     }
     session_->socket.reset_request();
@@ -162,8 +162,7 @@ public:
       std::lock_guard lock(session_->mutex);
       session_->job_running = false;
     }
-    if (outcome == job_outcome::busy)
-      co_return finish(critical(std::string(worker_busy_message)), watch, config_, secrets);
+    if (outcome == job_outcome::busy) co_return finish(worker_busy(), watch, config_, secrets);
     if (outcome != job_outcome::done)
       co_return finish(critical(timeout_message(config_.timeout_ms)), watch, config_, secrets);
     co_return finish(judge(*answer), watch, config_, secrets);

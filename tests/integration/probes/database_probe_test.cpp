@@ -96,6 +96,8 @@ TEST_F(postgres_probe_test, silent_server_times_out_by_the_deadline) {
   EXPECT_LE(r.elapsed, 2000ms);
   const auto busy = h_.run(*probe);
   EXPECT_EQ(busy.result.message, "timeout (worker busy)");
+  EXPECT_FALSE(busy.result.started);
+  EXPECT_TRUE(r.result.started);
   EXPECT_LT(busy.elapsed, 100ms);
 }
 
