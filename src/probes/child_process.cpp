@@ -54,7 +54,9 @@ std::optional<std::string> find_program(const std::string& name, const std::stri
     if (end == std::string::npos) end = path.size();
     std::string dir = path.substr(start, end - start);
     if (dir.empty()) dir = ".";
-    std::string candidate = dir + "/" + name;
+    std::string candidate = dir;
+    candidate += "/";
+    candidate += name;
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
     start = end + 1;
   }
@@ -66,7 +68,7 @@ int open_pidfd(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pi
 // Everything one child needs while it runs, shared by the waiter and the background reaper. The destructor
 // guarantees the child is reaped even if the executor goes away first.
 struct child_io {
-  child_io(asio::any_io_executor ex, std::size_t limit)
+  child_io(const asio::any_io_executor& ex, std::size_t limit)
       : out(ex), err(ex), exit_watch(ex), out_kept(limit), err_kept(limit) {}
   child_io(const child_io&) = delete;
   child_io& operator=(const child_io&) = delete;
@@ -166,13 +168,19 @@ asio::awaitable<child_result> run_on_strand(child_spec spec) {
   }
 
   std::vector<std::string> env_strings;
-  for (const auto& [key, value] : env)
-    env_strings.push_back(key + "=" + value);
+  env_strings.reserve(env.size());
+  for (const auto& [key, value] : env) {
+    auto& entry = env_strings.emplace_back(key);
+    entry += "=";
+    entry += value;
+  }
   std::vector<char*> envp;
+  envp.reserve(env_strings.size() + 1);
   for (auto& s : env_strings)
     envp.push_back(s.data());
   envp.push_back(nullptr);
   std::vector<char*> argv;
+  argv.reserve(spec.argv.size() + 1);
   for (auto& a : spec.argv)
     argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -243,7 +243,7 @@ void close_quietly(connection& conn) {
 
 // ---- http_client ------------------------------------------------------------------------------------------------
 struct http_client::impl {
-  explicit impl(asio::any_io_executor executor) : strand(asio::make_strand(std::move(executor))) {}
+  explicit impl(const asio::any_io_executor& executor) : strand(asio::make_strand(executor)) {}
 
   asio::strand<asio::any_io_executor> strand;
   std::atomic<std::uint64_t> generation{0};  // reset() bumps it; a connection of an older generation is dropped
@@ -314,7 +314,7 @@ struct http_client::impl {
   }
 };
 
-http_client::http_client(asio::any_io_executor executor) : impl_(std::make_shared<impl>(std::move(executor))) {}
+http_client::http_client(asio::any_io_executor executor) : impl_(std::make_shared<impl>(executor)) {}
 
 http_client::~http_client() = default;
 
@@ -329,7 +329,7 @@ asio::awaitable<http_outcome> http_client::send(http_request request) {
 void http_client::reset() { impl_->generation.fetch_add(1); }
 
 asio::awaitable<http_outcome> send_http_request(asio::any_io_executor executor, http_request request) {
-  auto one_shot = std::make_shared<http_client::impl>(std::move(executor));
+  auto one_shot = std::make_shared<http_client::impl>(executor);
   auto task = asio::co_spawn(
       one_shot->strand, [one_shot, request = std::move(request)]() { return one_shot->send(request, false); },
       asio::use_awaitable);

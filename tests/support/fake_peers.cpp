@@ -85,7 +85,7 @@ void write_pem(const std::filesystem::path& file, X509* cert, EVP_PKEY* key) {
   if (f == nullptr) fail("cannot write " + file.string());
   if (cert != nullptr) PEM_write_X509(f, cert);
   if (key != nullptr) PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr);
-  std::fclose(f);
+  (void)std::fclose(f);
 }
 
 // ---- connections ------------------------------------------------------------------------------------------------

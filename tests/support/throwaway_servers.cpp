@@ -30,7 +30,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path pg_bin = "/usr/lib/postgresql/15/bin";
+constexpr std::string_view pg_bin_dir = "/usr/lib/postgresql/15/bin";
+
+fs::path pg_bin() { return fs::path(pg_bin_dir); }
 
 bool is_root() { return ::geteuid() == 0; }
 
@@ -87,7 +89,7 @@ void reap_all(const std::vector<int>& pids, std::chrono::milliseconds timeout = 
 
 // The cluster template, created once per machine with initdb and copied for each server (initdb is the slow part).
 fs::path pg_template() {
-  const fs::path dir = fs::temp_directory_path() / ("healthd-pg-template-15-" + std::to_string(::geteuid()));
+  fs::path dir = fs::temp_directory_path() / ("healthd-pg-template-15-" + std::to_string(::geteuid()));
   if (fs::exists(dir / "data" / "PG_VERSION")) return dir;
   const fs::path lock_path = fs::temp_directory_path() / "healthd-pg-template.lock";
   const int lock = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
@@ -95,7 +97,7 @@ fs::path pg_template() {
   if (!fs::exists(dir / "data" / "PG_VERSION")) {
     const auto work = make_temp_dir("healthd-pg-initdb");
     give_to_postgres(work);
-    const auto status = run_program(as_postgres({(pg_bin / "initdb").string(), "-D", (work / "data").string(), "-A",
+    const auto status = run_program(as_postgres({(pg_bin() / "initdb").string(), "-D", (work / "data").string(), "-A",
                                                  "trust", "-U", "postgres", "-N", "-E", "UTF8", "--locale=C"}),
                                     work / "initdb.log");
     if (status != 0) {
@@ -122,6 +124,7 @@ int run_program(const std::vector<std::string>& argv, const std::optional<std::f
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   std::vector<std::string> args = argv;
   std::vector<char*> raw;
+  raw.reserve(args.size() + 1);
   for (auto& a : args)
     raw.push_back(a.data());
   raw.push_back(nullptr);
@@ -168,14 +171,14 @@ std::vector<std::string> throwaway_postgres::start_argv() const {
   const std::string options = "-p " + std::to_string(port_) + " -k " + (root_ / "run").string() +
                               " -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
                               " -c synchronous_commit=off -c max_connections=20 -c shared_buffers=16MB";
-  return as_postgres({(pg_bin / "pg_ctl").string(), "-D", (root_ / "data").string(), "-o", options, "-l",
+  return as_postgres({(pg_bin() / "pg_ctl").string(), "-D", (root_ / "data").string(), "-o", options, "-l",
                       (root_ / "server.log").string(), "-w", "-t", "30", "start"});
 }
 
 void throwaway_postgres::stop() {
   const auto pids = server_pids();
   (void)run_program(
-      as_postgres({(pg_bin / "pg_ctl").string(), "-D", (root_ / "data").string(), "-m", "fast", "-w", "stop"}),
+      as_postgres({(pg_bin() / "pg_ctl").string(), "-D", (root_ / "data").string(), "-m", "fast", "-w", "stop"}),
       root_ / "pg_ctl.log");
   reap_all(pids);
   running_ = false;
@@ -254,6 +257,7 @@ void throwaway_redis::start(const std::vector<std::string>& extra) {
                                    (dir_ / "redis.log").string()};
   args.insert(args.end(), extra.begin(), extra.end());
   std::vector<char*> raw;
+  raw.reserve(args.size() + 1);
   for (auto& a : args)
     raw.push_back(a.data());
   raw.push_back(nullptr);

@@ -34,7 +34,7 @@ struct http_request {
   std::optional<std::string> body;
   std::chrono::milliseconds timeout{2000};
   tls_options tls;
-  std::size_t max_body_bytes = 1024 * 1024;  // the rest of a longer body is not read
+  std::size_t max_body_bytes = std::size_t{1024} * 1024;  // the rest of a longer body is not read
 };
 
 struct http_response {
