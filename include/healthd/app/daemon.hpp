@@ -1,5 +1,6 @@
 #pragma once
-// The daemon's lifecycle: load config, wire the components, run until SIGTERM/SIGINT. main.cpp only parses flags.
+// The daemon's lifecycle: load config, wire the components, serve HTTP, run until SIGTERM/SIGINT, then shut down
+// gracefully. main.cpp only parses flags.
 
 #include "healthd/config/config.hpp"
 
@@ -11,7 +12,7 @@ namespace healthd::app {
 
 // Exit codes the daemon and `--check` use.
 inline constexpr int exit_ok = 0;
-inline constexpr int exit_failure = 1;       // runtime error after start
+inline constexpr int exit_failure = 1;       // runtime error after start (e.g. the listen address is taken)
 inline constexpr int exit_config_error = 2;  // invalid config or command line
 
 struct daemon_options {
@@ -25,7 +26,8 @@ struct daemon_options {
 // What `--check` prints: the subsystems, loops and breakers the daemon would run. Never contains a secret.
 [[nodiscard]] std::string describe_config(const config::daemon_config& config);
 
-// Runs until SIGTERM or SIGINT; returns the process exit code.
+// Runs until SIGTERM or SIGINT; returns the process exit code. Tells systemd READY=1 once listening, WATCHDOG=1 at
+// half of WATCHDOG_USEC when set, and STOPPING=1 on the way out (all no-ops outside systemd).
 [[nodiscard]] int run_daemon(const daemon_options& options);
 
 }  // namespace healthd::app

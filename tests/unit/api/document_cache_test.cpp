@@ -1,0 +1,91 @@
+#include "healthd/api/document_cache.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <latch>
+#include <thread>
+#include <vector>
+
+namespace healthd::api {
+namespace {
+
+TEST(content_etag, is_quoted_stable_and_content_addressed) {
+  const auto tag = content_etag("{\"a\":1}");
+  EXPECT_EQ(tag.size(), 18U);
+  EXPECT_EQ(tag.front(), '"');
+  EXPECT_EQ(tag.back(), '"');
+  EXPECT_EQ(tag, content_etag("{\"a\":1}"));
+  EXPECT_NE(tag, content_etag("{\"a\":2}"));
+  EXPECT_EQ(content_etag(""), "\"cbf29ce484222325\"");  // FNV-1a offset basis: the hash of nothing
+}
+
+TEST(etag_matches, accepts_exact_weak_listed_and_star) {
+  const std::string tag = "\"0123456789abcdef\"";
+  EXPECT_TRUE(etag_matches(tag, tag));
+  EXPECT_TRUE(etag_matches("W/" + tag, tag));
+  EXPECT_TRUE(etag_matches("\"x\", " + tag + " ,\"y\"", tag));
+  EXPECT_TRUE(etag_matches("*", tag));
+  EXPECT_FALSE(etag_matches("\"0123456789abcdee\"", tag));
+  EXPECT_FALSE(etag_matches("", tag));
+  EXPECT_FALSE(etag_matches("0123456789abcdef", tag));  // unquoted is a different opaque tag
+}
+
+TEST(document_cache, renders_once_per_version) {
+  document_cache<int> cache;
+  int renders = 0;
+  const auto render = [&] {
+    ++renders;
+    return std::string("doc") + std::to_string(renders);
+  };
+  const auto a = cache.get("health", 1, render);
+  const auto b = cache.get("health", 1, render);
+  EXPECT_EQ(renders, 1);
+  EXPECT_EQ(a.body, b.body);  // the same bytes, not a copy
+  EXPECT_EQ(*a.body, "doc1");
+  const auto c = cache.get("health", 2, render);
+  EXPECT_EQ(renders, 2);
+  EXPECT_EQ(*c.body, "doc2");
+  EXPECT_NE(c.etag, a.etag);
+  EXPECT_EQ(cache.renders_for_test(), 2U);
+}
+
+TEST(document_cache, concurrent_callers_render_a_version_once) {
+  document_cache<int> cache;
+  std::atomic<int> renders{0};
+  std::latch start(8);
+  {
+    std::vector<std::jthread> threads;
+    threads.reserve(8);
+    for (int i = 0; i < 8; ++i) {
+      threads.emplace_back([&] {
+        start.arrive_and_wait();
+        (void)cache.get("health", 1, [&] {
+          ++renders;
+          return std::string(4096, 'x');
+        });
+      });
+    }
+  }
+  EXPECT_EQ(renders, 1);
+}
+
+TEST(document_cache, keys_are_cached_separately) {
+  document_cache<int> cache;
+  (void)cache.get("a", 1, [] { return std::string("A"); });
+  (void)cache.get("b", 1, [] { return std::string("B"); });
+  EXPECT_EQ(*cache.get("a", 1, [] { return std::string("wrong"); }).body, "A");
+  EXPECT_EQ(*cache.get("b", 1, [] { return std::string("wrong"); }).body, "B");
+}
+
+TEST(document_cache, starts_over_when_full) {
+  document_cache<int> cache(2);
+  (void)cache.get("a", 1, [] { return std::string("A"); });
+  (void)cache.get("b", 1, [] { return std::string("B"); });
+  (void)cache.get("c", 1, [] { return std::string("C"); });  // full: starts over with c
+  EXPECT_EQ(*cache.get("c", 1, [] { return std::string("wrong"); }).body, "C");
+  EXPECT_EQ(*cache.get("a", 1, [] { return std::string("A again"); }).body, "A again");
+}
+
+}  // namespace
+}  // namespace healthd::api
