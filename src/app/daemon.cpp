@@ -1,33 +1,146 @@
 #include "healthd/app/daemon.hpp"
 
+#include "healthd/api/auth.hpp"
+#include "healthd/api/metrics.hpp"
+#include "healthd/api/router.hpp"
+#include "healthd/api/server.hpp"
 #include "healthd/breaker/breaker_registry.hpp"
 #include "healthd/config/loader.hpp"
 #include "healthd/core/clock.hpp"
+#include "healthd/engine/audit_file.hpp"
+#include "healthd/engine/engine.hpp"
+#include "healthd/engine/heal_service.hpp"
 #include "healthd/engine/platform_state.hpp"
 #include "healthd/healing_log/healing_log.hpp"
+#include "healthd/probes/blocking_pool.hpp"
 #include "healthd/version.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
 
-#include <charconv>
+#include <algorithm>
+#include <chrono>
 #include <csignal>
+#include <exception>
+#include <functional>
 #include <memory>
-#include <ranges>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 namespace healthd::app {
 
+namespace net = boost::asio;
+
 namespace {
 
-bool valid_listen(std::string_view listen) {
-  const auto colon = listen.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) return false;
-  int port = 0;
-  const auto digits = listen.substr(colon + 1);
-  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
-  return ec == std::errc{} && ptr == digits.data() + digits.size() && port >= 1 && port <= 65535;
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+
+// What the engine hands to the rest of the daemon.
+struct engine_hooks {
+  heal_service* heal = nullptr;         // POST /heal; null: 503 engine_unavailable
+  std::function<bool()> loops_on_time;  // systemd watchdog pings only while this holds; empty: always
+  std::function<void()> stop;           // on shutdown, before the HTTP server drains
+};
+
+// sd_notify is a no-op outside systemd (no NOTIFY_SOCKET).
+void notify_systemd(const char* state) { (void)sd_notify(0, state); }
+
+void log_failure(std::string_view what, const std::exception_ptr& e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    spdlog::error("{} failed: {}", what, ex.what());
+  } catch (...) {
+    spdlog::error("{} failed", what);
+  }
+}
+
+// Pings the systemd watchdog at half its interval, skipping pings while the engine's loops lag so that systemd
+// restarts a wedged daemon.
+net::awaitable<void> feed_watchdog(net::steady_timer& timer, std::chrono::microseconds interval,
+                                   std::function<bool()> loops_on_time) {
+  bool lagging = false;
+  for (;;) {
+    timer.expires_after(interval / 2);
+    const auto [ec] = co_await timer.async_wait(use_tuple);
+    if (ec) co_return;
+    const bool on_time = !loops_on_time || loops_on_time();
+    if (on_time) notify_systemd("WATCHDOG=1");
+    if (on_time == lagging) {
+      if (on_time)
+        spdlog::info("health loops on time again; watchdog pings resumed");
+      else
+        spdlog::warn("health loops are late; withholding watchdog pings");
+    }
+    lagging = !on_time;
+  }
+}
+
+// The objects the shutdown sequence touches; all live in run_daemon's frame, which outlives io.run().
+struct shutdown_plan {
+  net::io_context& io;
+  net::signal_set& signals;
+  net::steady_timer& watchdog;
+  api::http_server& server;
+  std::function<void()> stop_engine;
+};
+
+net::awaitable<void> shut_down_on_signal(shutdown_plan plan) {
+  const auto [ec, signo] = co_await plan.signals.async_wait(use_tuple);
+  if (!ec) spdlog::info("received signal {}, shutting down", signo);
+  notify_systemd("STOPPING=1");
+  plan.watchdog.cancel();
+  if (plan.stop_engine) plan.stop_engine();
+  co_await plan.server.shutdown();
+  plan.io.stop();
+}
+
+// SIGHUP: re-read the config; apply what can change live, keep the running config when the new one is invalid.
+// The file is read on the blocking pool, never on an I/O thread.
+net::awaitable<void> reload_on_sighup(net::signal_set& hup, daemon_options options,
+                                      std::shared_ptr<const config::daemon_config> current, engine& eng,
+                                      std::shared_ptr<probes::blocking_pool> pool) {
+  for (;;) {
+    const auto [ec, signo] = co_await hup.async_wait(use_tuple);
+    if (ec) co_return;
+    spdlog::info("SIGHUP: reloading {}", options.config_file.string());
+    auto next = std::make_shared<std::shared_ptr<const config::daemon_config>>();
+    auto error = std::make_shared<std::string>();
+    std::function<void()> load = [options, next, error] {
+      try {
+        *next = std::make_shared<const config::daemon_config>(load_effective_config(options));
+      } catch (const std::exception& e) {
+        *error = e.what();
+      }
+    };
+    const auto outcome = co_await pool->run("config-reload", std::chrono::seconds(10), std::move(load));
+    if (outcome != probes::job_outcome::done || !*next) {
+      spdlog::error("reload rejected, keeping the running config: {}",
+                    error->empty() ? std::string(probes::to_string(outcome)) : *error);
+      continue;
+    }
+    if (!((*next)->server == current->server)) spdlog::warn("server.* changed: restart required to apply it");
+    if (!((*next)->healing_log == current->healing_log)) {
+      spdlog::warn("healing_log.* changed: restart required to apply it");
+    }
+    try {
+      eng.apply_config(*next);
+    } catch (const std::exception& e) {
+      spdlog::error("reload rejected, keeping the running config: {}", e.what());
+      continue;
+    }
+    current = *next;
+    spdlog::info("config reloaded: {} subsystems, healing {}", current->subsystems.size(),
+                 config::to_string(current->healing.mode));
+  }
 }
 
 }  // namespace
@@ -35,7 +148,7 @@ bool valid_listen(std::string_view listen) {
 config::daemon_config load_effective_config(const daemon_options& options) {
   auto cfg = config::load_config_file(options.config_file);
   if (options.listen_override) {
-    if (!valid_listen(*options.listen_override)) {
+    if (!config::parse_listen_address(*options.listen_override)) {
       throw config::config_error("--listen", "expected HOST:PORT with a port in 1..65535");
     }
     cfg.server.listen = *options.listen_override;
@@ -65,29 +178,105 @@ std::string describe_config(const config::daemon_config& cfg) {
 
 int run_daemon(const daemon_options& options) {
   std::shared_ptr<const config::daemon_config> cfg;
+  api::server_options server_options;
+  std::optional<std::string> admin_token;
   try {
     cfg = std::make_shared<const config::daemon_config>(load_effective_config(options));
+    server_options = api::server_options_from(cfg->server);
+    admin_token = api::load_admin_token(cfg->server, config::process_env);
   } catch (const config::config_error& e) {
+    spdlog::error("invalid config {}: {}", options.config_file.string(), e.what());
+    return exit_config_error;
+  } catch (const api::admin_token_error& e) {
     spdlog::error("invalid config {}: {}", options.config_file.string(), e.what());
     return exit_config_error;
   }
   spdlog::info("platform-healthd {} starting with {}", version_string, options.config_file.string());
-  for (const auto& line : describe_config(*cfg) | std::views::split('\n')) {
-    if (!line.empty()) spdlog::info("{}", std::string_view(line.begin(), line.end()));
-  }
+  std::istringstream description(describe_config(*cfg));
+  for (std::string line; std::getline(description, line);)
+    spdlog::info("{}", line);
 
   const system_clock clock;
   auto breakers = std::make_shared<breaker_registry>(cfg->breakers);
-  healing_log log(static_cast<std::size_t>(cfg->healing_log.capacity));
-  platform_state state(cfg, breakers, clock.now().wall);
+  auto log = std::make_shared<healing_log>(static_cast<std::size_t>(cfg->healing_log.capacity));
+  auto state = std::make_shared<platform_state>(cfg, breakers, clock.now().wall);
+  // Blocking library calls: one thread per subsystem (a stuck dependency holds at most one) plus room for heal
+  // actions, audit writes and reloads.
+  auto pool = std::make_shared<probes::blocking_pool>(std::min<std::size_t>(cfg->subsystems.size() + 4, 32));
 
-  boost::asio::io_context io;
-  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
-  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
-    if (!ec) spdlog::info("received signal {}, shutting down", signo);
-    io.stop();
-  });
+  std::shared_ptr<audit_file> audit;
+  if (cfg->healing_log.audit_file) {
+    const auto loaded = audit_file::load(*cfg->healing_log.audit_file, log->capacity());
+    for (const auto& warning : loaded.warnings)
+      spdlog::warn("audit file: {}", warning);
+    log->restore(loaded.entries);
+    try {
+      audit = std::make_shared<audit_file>(*cfg->healing_log.audit_file, cfg->healing_log.audit_max_bytes);
+    } catch (const std::exception& e) {
+      spdlog::error("{}", e.what());
+      return exit_failure;
+    }
+    spdlog::info("audit file {}: {} entries restored, next id {}", *cfg->healing_log.audit_file, loaded.entries.size(),
+                 log->last_id() + 1);
+  }
+
+  const int threads = std::max(cfg->server.threads, 1);
+  net::io_context io(threads);
+
+  std::unique_ptr<engine> health_engine;
+  try {
+    health_engine = std::make_unique<engine>(
+        engine_dependencies{io.get_executor(), breakers, log, state, pool, audit, &clock}, cfg);
+  } catch (const std::exception& e) {
+    spdlog::error("invalid config {}: {}", options.config_file.string(), e.what());
+    return exit_config_error;
+  }
+  const engine_hooks hooks{health_engine.get(), [&health_engine] { return health_engine->loops_on_time(); },
+                           [&health_engine] { health_engine->stop(); }};
+
+  api::http_metrics http_metrics;
+  api::router router({*state, *breakers, *log, clock, http_metrics, hooks.heal},
+                     {.admin_token = std::move(admin_token),
+                      .cors_origins = cfg->server.cors_origins,
+                      .static_dir = cfg->server.static_dir});
+  if (!router.site().available()) {
+    spdlog::warn("static_dir \"{}\" is not a directory: serving the API only, no dashboard", cfg->server.static_dir);
+  }
+  api::http_server server(
+      io.get_executor(), server_options, [&router](api::http_request r) { return router.handle(std::move(r)); },
+      &http_metrics);
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    spdlog::error("cannot serve HTTP: {}", e.what());
+    return exit_failure;
+  }
+  spdlog::info("listening on {} (port {}), {} I/O thread{}, at most {} connections", cfg->server.listen, server.port(),
+               threads, threads == 1 ? "" : "s", server.connection_limit());
+
+  net::signal_set signals(io, SIGTERM, SIGINT);
+  net::steady_timer watchdog(io);
+  std::uint64_t watchdog_usec = 0;
+  if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) {
+    net::co_spawn(io, feed_watchdog(watchdog, std::chrono::microseconds(watchdog_usec), hooks.loops_on_time),
+                  [](const std::exception_ptr& e) { log_failure("systemd watchdog", e); });
+  }
+  net::co_spawn(io, shut_down_on_signal({io, signals, watchdog, server, hooks.stop}),
+                [&io](const std::exception_ptr& e) {
+                  log_failure("shutdown", e);
+                  io.stop();
+                });
+  net::signal_set hup(io, SIGHUP);
+  net::co_spawn(io, reload_on_sighup(hup, options, cfg, *health_engine, pool),
+                [](const std::exception_ptr& e) { log_failure("config reload", e); });
+  health_engine->start();
+  notify_systemd("READY=1");
+
+  std::vector<std::jthread> io_threads;
+  for (int i = 1; i < threads; ++i)
+    io_threads.emplace_back([&io] { io.run(); });
   io.run();
+  io_threads.clear();
   spdlog::info("platform-healthd stopped");
   return exit_ok;
 }
