@@ -228,8 +228,8 @@ TEST(daemon, admin_token_file_guards_heal_until_the_engine_runs) {
   EXPECT_EQ(http_once(port, "POST", "/api/v1/platform/heal/redis").status, 401);
   EXPECT_EQ(http_once(port, "POST", "/api/v1/platform/heal/redis", {{"Authorization", "Bearer nope"}}).status, 403);
   const auto r = http_once(port, "POST", "/api/v1/platform/heal/redis", {{"Authorization", "Bearer file-token"}});
-  EXPECT_EQ(r.status, 503);
-  EXPECT_EQ(nlohmann::json::parse(r.body)["error"]["code"], "engine_unavailable");
+  // The right token reaches the engine: the heal runs (200) or the engine refuses it (409), never 401/403.
+  EXPECT_TRUE(r.status == 200 || r.status == 409) << r.status << " " << r.body;
   daemon.signal(SIGINT);
   EXPECT_EQ(daemon.wait_exit(8s), 0);
   EXPECT_EQ(log_of(dir.path() / "log").find("file-token"), std::string::npos);
