@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <string_view>
 
 namespace healthd {
 
@@ -26,7 +27,7 @@ namespace {
 
 constexpr auto audit_write_timeout = 5000ms;
 constexpr auto loop_grace = 5s;
-const std::string optimization_loop = "optimization";
+constexpr std::string_view optimization_loop = "optimization";
 
 }  // namespace
 
@@ -134,7 +135,7 @@ asio::awaitable<void> run_loop(std::shared_ptr<engine_core> core, std::shared_pt
       for (const auto& task : core->current_config()->maintenance) {
         if (auto runner = core->find_runner(task.subsystem)) {
           asio::co_spawn(runner->strand(), runner->run_maintenance(task.name),
-                         [name = task.name](std::exception_ptr e) {
+                         [name = task.name](const std::exception_ptr& e) {
                            if (e) spdlog::error("maintenance task {} failed with an exception", name);
                          });
         }
@@ -164,7 +165,7 @@ bool same_parts(const config::daemon_config& a, const config::daemon_config& b, 
 
 }  // namespace detail
 
-engine::engine(engine_dependencies deps, std::shared_ptr<const config::daemon_config> config)
+engine::engine(engine_dependencies deps, const std::shared_ptr<const config::daemon_config>& config)
     : core_(std::make_shared<detail::engine_core>(std::move(deps), config)) {
   for (const auto& s : config->subsystems) {
     auto strand = asio::make_strand(core_->deps.executor);
@@ -192,7 +193,7 @@ void engine::start_loops_locked() {
     loop->timer = std::make_unique<asio::steady_timer>(strand);
     loop->next_due_ns = core_->now().steady.time_since_epoch().count();
     core_->loops.push_back(loop);
-    asio::co_spawn(strand, detail::run_loop(core_, loop), [name = loop_config.name](std::exception_ptr e) {
+    asio::co_spawn(strand, detail::run_loop(core_, loop), [name = loop_config.name](const std::exception_ptr& e) {
       if (e) spdlog::error("loop {} stopped by an exception", name);
     });
   }

@@ -24,7 +24,7 @@ namespace {
 constexpr auto deadline_slack = 2s;
 constexpr auto retry_after_cap_full = std::chrono::seconds{10};
 
-void log_exception(const std::string& what, std::exception_ptr e) {
+void log_exception(const std::string& what, const std::exception_ptr& e) {
   if (!e) return;
   try {
     std::rethrow_exception(e);
@@ -56,7 +56,7 @@ void subsystem_runner::start() {
     self->probe_requested_ = true;
     asio::co_spawn(
         self->strand_, [self]() -> asio::awaitable<void> { co_await self->main_loop(); },
-        [name = self->name_](std::exception_ptr e) { log_exception("subsystem " + name + " stopped", e); });
+        [name = self->name_](const std::exception_ptr& e) { log_exception("subsystem " + name + " stopped", e); });
   });
 }
 
@@ -487,7 +487,7 @@ void subsystem_runner::arm_watch() {
   watch_ = descriptor;
   watch_flags_ = flags;
   asio::co_spawn(strand_, watch(std::move(descriptor)),
-                 [name = name_](std::exception_ptr e) { log_exception("connection watch of " + name, e); });
+                 [name = name_](const std::exception_ptr& e) { log_exception("connection watch of " + name, e); });
 }
 
 void subsystem_runner::disarm_watch() {

@@ -314,7 +314,7 @@ struct http_client::impl {
   }
 };
 
-http_client::http_client(asio::any_io_executor executor) : impl_(std::make_shared<impl>(executor)) {}
+http_client::http_client(const asio::any_io_executor& executor) : impl_(std::make_shared<impl>(executor)) {}
 
 http_client::~http_client() = default;
 

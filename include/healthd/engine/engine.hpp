@@ -62,7 +62,7 @@ class engine final : public heal_service {
 public:
   // Builds every subsystem's probe and heal actions; throws (probe_config_error, action_config_error) when one
   // cannot be built. Nothing runs until start().
-  engine(engine_dependencies deps, std::shared_ptr<const config::daemon_config> config);
+  engine(engine_dependencies deps, const std::shared_ptr<const config::daemon_config>& config);
   ~engine() override;
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;

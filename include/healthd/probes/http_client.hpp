@@ -61,7 +61,7 @@ struct http_outcome {
 // One request at a time per client; reset() is thread-safe.
 class http_client {
 public:
-  explicit http_client(boost::asio::any_io_executor executor);
+  explicit http_client(const boost::asio::any_io_executor& executor);
   http_client(const http_client&) = delete;
   http_client& operator=(const http_client&) = delete;
   ~http_client();
