@@ -172,6 +172,23 @@ std::string render_metrics(const metrics_input& in) {
                to_double(h.count));
   }
 
+  out.family("healthd_probes_total", "counter", "Probes run, verification probes included.");
+  out.sample(to_double(in.daemon.probes_run));
+  out.family("healthd_probes_rejected_total", "counter", "Probes skipped because the subsystem's breaker was open.");
+  out.sample(to_double(in.daemon.probes_rejected));
+  out.family("healthd_connection_watch_wakeups_total", "counter",
+             "Kept PostgreSQL or Redis connections seen closed by their server between probes.");
+  out.sample(to_double(in.daemon.watch_wakeups));
+  out.family("healthd_audit_write_failures_total", "counter",
+             "Healing-log entries that could not be appended to the audit file.");
+  out.sample(to_double(in.daemon.audit_write_failures));
+  out.family("healthd_config_reloads_total", "counter", "SIGHUP config reloads by result.");
+  out.sample({{"result", "applied"}}, to_double(in.daemon.reloads_applied));
+  out.sample({{"result", "rejected"}}, to_double(in.daemon.reloads_rejected));
+  out.family("healthd_config_last_reload_successful", "gauge",
+             "1 if the last SIGHUP reload was applied (or none happened yet), 0 if it was rejected.");
+  out.sample(in.daemon.last_reload_ok ? 1 : 0);
+
   out.family("healthd_http_requests_total", "counter", "HTTP requests answered, by route and status code.");
   for (const auto& [key, count] : in.http.requests) {
     const auto code = std::to_string(key.second);

@@ -293,7 +293,9 @@ http_response router::metrics() const {
   const auto breakers = context_.breakers.snapshots();
   const auto heals = context_.log.counts();
   const auto http = context_.metrics.read();
-  auto response = json_response(200, shared_text(render_metrics({view, breakers, heals, http, options_.version})));
+  const auto daemon = context_.counters ? context_.counters() : daemon_counters{};
+  auto response =
+      json_response(200, shared_text(render_metrics({view, breakers, heals, http, daemon, options_.version})));
   response.set_header("Content-Type", std::string(metrics_content_type));
   return response;
 }

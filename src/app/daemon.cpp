@@ -25,8 +25,10 @@
 #include <systemd/sd-daemon.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -84,6 +86,18 @@ net::awaitable<void> feed_watchdog(net::steady_timer& timer, std::chrono::micros
   }
 }
 
+// Outcomes of SIGHUP reloads, for /metrics.
+struct reload_stats {
+  std::atomic<std::uint64_t> applied{0};
+  std::atomic<std::uint64_t> rejected{0};
+  std::atomic<bool> last_ok{true};
+
+  void record(bool ok) {
+    (ok ? applied : rejected).fetch_add(1);
+    last_ok.store(ok);
+  }
+};
+
 // The objects the shutdown sequence touches; all live in run_daemon's frame, which outlives io.run().
 struct shutdown_plan {
   net::io_context& io;
@@ -107,7 +121,7 @@ net::awaitable<void> shut_down_on_signal(shutdown_plan plan) {
 // The file is read on the blocking pool, never on an I/O thread.
 net::awaitable<void> reload_on_sighup(net::signal_set& hup, daemon_options options,
                                       std::shared_ptr<const config::daemon_config> current, engine& eng,
-                                      std::shared_ptr<probes::blocking_pool> pool) {
+                                      std::shared_ptr<probes::blocking_pool> pool, reload_stats& stats) {
   for (;;) {
     const auto [ec, signo] = co_await hup.async_wait(use_tuple);
     if (ec) co_return;
@@ -125,6 +139,7 @@ net::awaitable<void> reload_on_sighup(net::signal_set& hup, daemon_options optio
     if (outcome != probes::job_outcome::done || !*next) {
       spdlog::error("reload rejected, keeping the running config: {}",
                     error->empty() ? std::string(probes::to_string(outcome)) : *error);
+      stats.record(false);
       continue;
     }
     if (!((*next)->server == current->server)) spdlog::warn("server.* changed: restart required to apply it");
@@ -135,9 +150,11 @@ net::awaitable<void> reload_on_sighup(net::signal_set& hup, daemon_options optio
       eng.apply_config(*next);
     } catch (const std::exception& e) {
       spdlog::error("reload rejected, keeping the running config: {}", e.what());
+      stats.record(false);
       continue;
     }
     current = *next;
+    stats.record(true);
     spdlog::info("config reloaded: {} subsystems, healing {}", current->subsystems.size(),
                  config::to_string(current->healing.mode));
   }
@@ -177,6 +194,9 @@ std::string describe_config(const config::daemon_config& cfg) {
 }
 
 int run_daemon(const daemon_options& options) {
+  // A peer closing a connection must be an error on that connection, never the end of the daemon: hiredis writes
+  // with plain write(2), which raises SIGPIPE on a socket Redis has closed.
+  (void)std::signal(SIGPIPE, SIG_IGN);
   std::shared_ptr<const config::daemon_config> cfg;
   api::server_options server_options;
   std::optional<std::string> admin_token;
@@ -235,7 +255,18 @@ int run_daemon(const daemon_options& options) {
                            [&health_engine] { health_engine->stop(); }};
 
   api::http_metrics http_metrics;
-  api::router router({*state, *breakers, *log, clock, http_metrics, hooks.heal},
+  reload_stats reloads;
+  auto read_counters = [&health_engine, &reloads] {
+    const auto e = health_engine->counters();
+    return api::daemon_counters{.probes_run = e.probes_run,
+                                .probes_rejected = e.probes_rejected,
+                                .watch_wakeups = e.watch_wakeups,
+                                .audit_write_failures = e.audit_write_failures,
+                                .reloads_applied = reloads.applied.load(),
+                                .reloads_rejected = reloads.rejected.load(),
+                                .last_reload_ok = reloads.last_ok.load()};
+  };
+  api::router router({*state, *breakers, *log, clock, http_metrics, hooks.heal, read_counters},
                      {.admin_token = std::move(admin_token),
                       .cors_origins = cfg->server.cors_origins,
                       .static_dir = cfg->server.static_dir});
@@ -267,7 +298,7 @@ int run_daemon(const daemon_options& options) {
                   io.stop();
                 });
   net::signal_set hup(io, SIGHUP);
-  net::co_spawn(io, reload_on_sighup(hup, options, cfg, *health_engine, pool),
+  net::co_spawn(io, reload_on_sighup(hup, options, cfg, *health_engine, pool, reloads),
                 [](const std::exception_ptr& e) { log_failure("config reload", e); });
   health_engine->start();
   notify_systemd("READY=1");

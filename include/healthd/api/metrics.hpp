@@ -28,6 +28,17 @@ struct http_counters {
   std::uint64_t accept_backoffs = 0;       // accept failed for lack of file descriptors
 };
 
+// The daemon's own work, counted by the engine and the SIGHUP handler and read when /metrics renders.
+struct daemon_counters {
+  std::uint64_t probes_run = 0;
+  std::uint64_t probes_rejected = 0;       // refused by an open breaker
+  std::uint64_t watch_wakeups = 0;         // a kept connection closed by its server between probes
+  std::uint64_t audit_write_failures = 0;  // healing-log entries that could not be made durable
+  std::uint64_t reloads_applied = 0;
+  std::uint64_t reloads_rejected = 0;
+  bool last_reload_ok = true;  // true before any reload
+};
+
 // Request and connection counters, fed by the server. Thread-safe.
 class http_metrics {
 public:
@@ -53,6 +64,7 @@ struct metrics_input {
   const std::vector<breaker_snapshot>& breakers;
   const std::vector<heal_count>& heals;
   const http_counters& http;
+  const daemon_counters& daemon;
   std::string_view version;
 };
 

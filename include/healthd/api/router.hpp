@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,7 @@ struct router_context {
   const clock& time;             // for the admin heal rate limit
   http_metrics& metrics;         // rendered by /metrics; the server feeds it
   heal_service* heal = nullptr;  // null until the engine runs: POST /heal answers 503 engine_unavailable
+  std::function<daemon_counters()> counters;  // for /metrics; empty: all zero. Must be thread-safe.
 };
 
 struct router_options {

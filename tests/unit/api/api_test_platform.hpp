@@ -117,7 +117,7 @@ struct api_test_platform {
 
   // The router's view of this platform; `with_engine` false leaves the heal service out (503 engine_unavailable).
   [[nodiscard]] api::router_context context(bool with_engine = true) {
-    return {state, *breakers, log, clock, metrics, with_engine ? &heal : nullptr};
+    return {state, *breakers, log, clock, metrics, with_engine ? &heal : nullptr, [this] { return daemon; }};
   }
 
   void probe(std::string_view subsystem, probe_status status, double latency_ms = 1.5, std::string message = "ok") {
@@ -139,6 +139,7 @@ struct api_test_platform {
   healing_log log;
   platform_state state;
   api::http_metrics metrics;
+  api::daemon_counters daemon;
   fake_heal_service heal;
 };
 

@@ -173,12 +173,19 @@ struct metrics_fixture {
     http.connections_total = 9;
   }
 
-  [[nodiscard]] std::string render() const { return render_metrics({view, breakers, heals, http, "0.1.0"}); }
+  [[nodiscard]] std::string render() const { return render_metrics({view, breakers, heals, http, daemon, "0.1.0"}); }
 
   platform_view view;
   std::vector<breaker_snapshot> breakers;
   std::vector<heal_count> heals;
   http_counters http;
+  daemon_counters daemon{.probes_run = 40,
+                         .probes_rejected = 6,
+                         .watch_wakeups = 2,
+                         .audit_write_failures = 1,
+                         .reloads_applied = 3,
+                         .reloads_rejected = 1,
+                         .last_reload_ok = false};
 };
 
 TEST(metrics, exposition_passes_the_promtool_rules) {
@@ -192,7 +199,8 @@ TEST(metrics, empty_platform_still_passes_the_rules) {
   const std::vector<breaker_snapshot> breakers;
   const std::vector<heal_count> heals;
   const http_counters http;
-  const auto text = render_metrics({view, breakers, heals, http, "0.1.0"});
+  const daemon_counters daemon;
+  const auto text = render_metrics({view, breakers, heals, http, daemon, "0.1.0"});
   EXPECT_TRUE(lint(text).empty()) << text;
 }
 
@@ -239,6 +247,17 @@ TEST(metrics, last_hour_availability_and_percentiles_are_exposed) {
             std::string::npos);
   EXPECT_NE(text.find("healthd_subsystem_probe_latency_p95_seconds{subsystem=\"database\"} 0.0125\n"),
             std::string::npos);
+}
+
+TEST(metrics, daemon_counters_are_exposed) {
+  const auto text = metrics_fixture{}.render();
+  EXPECT_NE(text.find("healthd_probes_total 40\n"), std::string::npos);
+  EXPECT_NE(text.find("healthd_probes_rejected_total 6\n"), std::string::npos);
+  EXPECT_NE(text.find("healthd_connection_watch_wakeups_total 2\n"), std::string::npos);
+  EXPECT_NE(text.find("healthd_audit_write_failures_total 1\n"), std::string::npos);
+  EXPECT_NE(text.find("healthd_config_reloads_total{result=\"applied\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("healthd_config_reloads_total{result=\"rejected\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("healthd_config_last_reload_successful 0\n"), std::string::npos);
 }
 
 TEST(metrics, pending_subsystem_has_no_latency_sample) {

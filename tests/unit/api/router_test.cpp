@@ -263,6 +263,7 @@ TEST_F(router_test, readyz_is_503_until_every_subsystem_has_a_result) {
 TEST_F(router_test, metrics_is_prometheus_text) {
   platform_.probe_all_healthy();
   platform_.metrics.record_request("/livez", 200);
+  platform_.daemon.audit_write_failures = 2;
   const auto r = get("/metrics");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
@@ -270,6 +271,7 @@ TEST_F(router_test, metrics_is_prometheus_text) {
   EXPECT_NE(r.body->find("healthd_platform_status{status=\"healthy\"} 1\n"), std::string::npos);
   EXPECT_NE(r.body->find("healthd_http_requests_total{route=\"/livez\",code=\"200\"} 1\n"), std::string::npos);
   EXPECT_NE(r.body->find("healthd_breaker_state{breaker=\"redis\",state=\"closed\"} 1\n"), std::string::npos);
+  EXPECT_NE(r.body->find("healthd_audit_write_failures_total 2\n"), std::string::npos);
 }
 
 // ---- POST /heal ------------------------------------------------------------------------------------------------
