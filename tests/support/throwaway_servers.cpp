@@ -115,10 +115,12 @@ fs::path pg_template() {
 
 void become_subreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 1UL, 0UL, 0UL, 0UL); }
 
-int run_program(const std::vector<std::string>& argv, const std::optional<std::filesystem::path>& log) {
+int run_program(const std::vector<std::string>& argv, const std::optional<std::filesystem::path>& log,
+                const std::optional<std::filesystem::path>& input) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  const std::string in = input ? input->string() : "/dev/null";
+  posix_spawn_file_actions_addopen(&actions, 0, in.c_str(), O_RDONLY, 0);
   const std::string out = log ? log->string() : "/dev/null";
   posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);

@@ -24,8 +24,9 @@ namespace healthd::test {
 void become_subreaper();
 
 // Runs argv without a shell and waits; returns the exit status (-1 if it could not run). Output goes to `log` when
-// given (appended), else to /dev/null.
-int run_program(const std::vector<std::string>& argv, const std::optional<std::filesystem::path>& log = std::nullopt);
+// given (appended), else to /dev/null; standard input comes from `input` when given, else from /dev/null.
+int run_program(const std::vector<std::string>& argv, const std::optional<std::filesystem::path>& log = std::nullopt,
+                const std::optional<std::filesystem::path>& input = std::nullopt);
 
 class throwaway_postgres {
 public:

@@ -14,17 +14,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
-#include <spawn.h>
 #include <string>
 #include <string_view>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
-
-extern char** environ;
 
 namespace healthd::test {
 namespace {
@@ -85,145 +79,135 @@ std::int64_t newest_id(std::uint16_t port) {
   return log["entries"].empty() ? 0 : log["entries"][0]["id"].get<std::int64_t>();
 }
 
-TEST(daemon_engine, sighup_applies_a_valid_config_and_keeps_the_running_one_when_invalid) {
+// platform-healthd on a free port with the given config, killed by the destructor unless the test stopped it.
+struct live_daemon {
+  explicit live_daemon(const std::string& config_text)
+      : config(write_config(dir.path() / "config.json", config_text)) {}
+
+  static fs::path write_config(const fs::path& file, const std::string& text) {
+    write_file(file, text);
+    return file;
+  }
+  [[nodiscard]] std::string log_text() const { return file_text(log); }
+
   scratch_dir dir;
-  const auto config = dir.path() / "config.json";
-  const auto log = dir.path() / "log";
-  write_file(config, reload_config("off", false));
-  const auto port = free_loopback_port();
-  daemon_process daemon(daemon_binary, {"--config", config.string(), "--listen", "127.0.0.1:" + std::to_string(port)},
-                        {}, log);
-  ASSERT_TRUE(eventually_serving(port, 20s)) << file_text(log);
+  fs::path config;
+  fs::path log = dir.path() / "log";
+  std::uint16_t port = free_loopback_port();
+  daemon_process process{
+      daemon_binary, {"--config", config.string(), "--listen", "127.0.0.1:" + std::to_string(port)}, {}, log};
+};
+
+TEST(daemon_engine, sighup_applies_a_valid_config_and_keeps_the_running_one_when_invalid) {
+  live_daemon d(reload_config("off", false));
+  ASSERT_TRUE(eventually_serving(d.port, 20s)) << d.log_text();
 
   // healing.mode off: the subsystem keeps failing and nothing is healed.
   ASSERT_TRUE(eventually([&] {
-    return get_json(port, "/api/v1/platform/health")["subsystems"]["cache"]["consecutive_failures"] >= 5;
-  })) << file_text(log);
-  EXPECT_TRUE(entries_since(port, 0).empty());
+    return get_json(d.port, "/api/v1/platform/health")["subsystems"]["cache"]["consecutive_failures"] >= 5;
+  })) << d.log_text();
+  EXPECT_TRUE(entries_since(d.port, 0).empty());
 
   // A valid config switches to dry_run: the same decisions are logged as skipped "dry run".
-  write_file(config, reload_config("dry_run", false));
-  daemon.signal(SIGHUP);
-  ASSERT_TRUE(eventually([&] { return !entries_since(port, 0).empty(); })) << file_text(log);
-  const auto dry = entries_since(port, 0)[0];
+  write_file(d.config, reload_config("dry_run", false));
+  d.process.signal(SIGHUP);
+  ASSERT_TRUE(eventually([&] { return !entries_since(d.port, 0).empty(); })) << d.log_text();
+  const auto dry = entries_since(d.port, 0)[0];
   EXPECT_EQ(dry["result"], "skipped");
   EXPECT_NE(dry["detail"].get<std::string>().find("dry run"), std::string::npos) << dry;
-  EXPECT_TRUE(has_line(metrics_text(port), R"(healthd_config_reloads_total{result="applied"} 1)"));
+  EXPECT_TRUE(has_line(metrics_text(d.port), R"(healthd_config_reloads_total{result="applied"} 1)"));
 
   // An invalid config is rejected and the running one (dry_run, one subsystem) kept.
-  write_file(config, R"({ "healing": { "mode": "sometimes" } })");
-  daemon.signal(SIGHUP);
+  write_file(d.config, R"({ "healing": { "mode": "sometimes" } })");
+  d.process.signal(SIGHUP);
   ASSERT_TRUE(eventually([&] {
-    return has_line(metrics_text(port), R"(healthd_config_reloads_total{result="rejected"} 1)");
-  })) << file_text(log);
-  EXPECT_TRUE(has_line(metrics_text(port), "healthd_config_last_reload_successful 0"));
-  EXPECT_NE(file_text(log).find("reload rejected"), std::string::npos);
-  EXPECT_NE(file_text(log).find("healing.mode"), std::string::npos);
-  const auto mark = newest_id(port);
-  ASSERT_TRUE(eventually([&] { return !entries_since(port, mark).empty(); })) << file_text(log);
-  for (const auto& e : entries_since(port, mark))
+    return has_line(metrics_text(d.port), R"(healthd_config_reloads_total{result="rejected"} 1)");
+  })) << d.log_text();
+  EXPECT_TRUE(has_line(metrics_text(d.port), "healthd_config_last_reload_successful 0"));
+  EXPECT_NE(d.log_text().find("reload rejected"), std::string::npos);
+  EXPECT_NE(d.log_text().find("healing.mode"), std::string::npos);
+  const auto mark = newest_id(d.port);
+  ASSERT_TRUE(eventually([&] { return !entries_since(d.port, mark).empty(); })) << d.log_text();
+  for (const auto& e : entries_since(d.port, mark))
     EXPECT_EQ(e["result"], "skipped") << e;
-  EXPECT_EQ(get_json(port, "/api/v1/platform/health")["subsystems"].size(), 1U);
+  EXPECT_EQ(get_json(d.port, "/api/v1/platform/health")["subsystems"].size(), 1U);
 
   // Back to auto with a subsystem added: it appears, and the heal now runs for real.
-  write_file(config, reload_config("auto", true));
-  daemon.signal(SIGHUP);
-  ASSERT_TRUE(eventually([&] { return get_json(port, "/api/v1/platform/health")["subsystems"].contains("queue"); }))
-      << file_text(log);
-  const auto auto_mark = newest_id(port);
+  write_file(d.config, reload_config("auto", true));
+  d.process.signal(SIGHUP);
+  ASSERT_TRUE(eventually([&] { return get_json(d.port, "/api/v1/platform/health")["subsystems"].contains("queue"); }))
+      << d.log_text();
+  const auto auto_mark = newest_id(d.port);
   ASSERT_TRUE(eventually([&] {
-    for (const auto& e : entries_since(port, auto_mark)) {
+    for (const auto& e : entries_since(d.port, auto_mark)) {
       if (e["result"] == "success" && e["action"] == "exec:noop") return true;
     }
     return false;
-  })) << file_text(log);
-  EXPECT_TRUE(has_line(metrics_text(port), "healthd_config_last_reload_successful 1"));
-  EXPECT_TRUE(has_line(metrics_text(port), R"(healthd_config_reloads_total{result="applied"} 2)"));
+  })) << d.log_text();
+  EXPECT_TRUE(has_line(metrics_text(d.port), "healthd_config_last_reload_successful 1"));
+  EXPECT_TRUE(has_line(metrics_text(d.port), R"(healthd_config_reloads_total{result="applied"} 2)"));
 
-  daemon.signal(SIGTERM);
-  EXPECT_EQ(daemon.wait_exit(10s), 0) << file_text(log);
+  d.process.signal(SIGTERM);
+  EXPECT_EQ(d.process.wait_exit(10s), 0) << d.log_text();
 }
 
 TEST(daemon_engine, killed_redis_is_not_healthy_in_the_api_well_before_the_next_tick) {
   become_subreaper();
   throwaway_redis redis;
   redis.start();
-  scratch_dir dir;
-  const auto config = dir.path() / "config.json";
-  const auto log = dir.path() / "log";
   // The default loops: redis is probed every 30 s, so only event-driven detection can see the kill quickly.
-  write_file(config, R"({
+  live_daemon d(R"({
   "server": { "listen": "127.0.0.1:1", "static_dir": "/nonexistent/healthd", "admin_token_env": null },
   "breakers": { "redis": {} },
   "subsystems": {
     "redis": { "breaker": "redis", "probe": { "type": "redis", "host": "127.0.0.1", "port": )" +
-                         std::to_string(redis.port()) + R"(, "timeout_ms": 2000 } }
+                std::to_string(redis.port()) + R"(, "timeout_ms": 2000 } }
   }
 })");
-  const auto port = free_loopback_port();
-  daemon_process daemon(daemon_binary, {"--config", config.string(), "--listen", "127.0.0.1:" + std::to_string(port)},
-                        {}, log);
-  ASSERT_TRUE(eventually_serving(port, 20s)) << file_text(log);
-  const auto redis_status = [&] { return get_json(port, "/api/v1/platform/health")["subsystems"]["redis"]["status"]; };
-  ASSERT_TRUE(eventually([&] { return redis_status() == "healthy"; })) << file_text(log);
+  ASSERT_TRUE(eventually_serving(d.port, 20s)) << d.log_text();
+  const auto redis_status = [&] {
+    return get_json(d.port, "/api/v1/platform/health")["subsystems"]["redis"]["status"];
+  };
+  ASSERT_TRUE(eventually([&] { return redis_status() == "healthy"; })) << d.log_text();
   // Let the first round finish handing the connection back, so the watch is armed as in steady state.
   std::this_thread::sleep_for(300ms);
 
   const auto killed_at = std::chrono::steady_clock::now();
   redis.kill();
-  ASSERT_TRUE(eventually([&] { return redis_status() != "healthy"; }, 15s)) << file_text(log);
+  ASSERT_TRUE(eventually([&] { return redis_status() != "healthy"; }, 15s)) << d.log_text();
   const auto seen = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - killed_at).count();
   std::printf("[ figure ] kill -9 redis-server -> not healthy in GET /health (30 s loops): %.1f ms\n", seen);
   // Polled every 20 ms; without event-driven detection this takes up to the 30 s loop interval.
   EXPECT_LT(seen, 5000.0);
-  EXPECT_TRUE(has_line(metrics_text(port), "healthd_connection_watch_wakeups_total 1"));
+  EXPECT_TRUE(has_line(metrics_text(d.port), "healthd_connection_watch_wakeups_total 1"));
 
-  daemon.signal(SIGTERM);
-  EXPECT_EQ(daemon.wait_exit(10s), 0) << file_text(log);
+  d.process.signal(SIGTERM);
+  EXPECT_EQ(d.process.wait_exit(10s), 0) << d.log_text();
 }
 
-// Runs `promtool check metrics` with `text` on its standard input; its exit status.
+// Runs `promtool check metrics` with `text` on its standard input; its exit status. Its output goes to
+// `scratch`/promtool.out.
 int promtool_check(const std::string& promtool, const fs::path& scratch, const std::string& text) {
   const auto input = scratch / "metrics.txt";
   const auto output = scratch / "promtool.out";
   std::ofstream(input) << text;
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, input.c_str(), O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  std::string program = promtool;
-  std::string check = "check";
-  std::string metrics = "metrics";
-  char* argv[] = {program.data(), check.data(), metrics.data(), nullptr};
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv, environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return -1;
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  fs::remove(output);
+  return run_program({promtool, "check", "metrics"}, output, input);
 }
 
 TEST(daemon_engine, metrics_pass_promtool_check_metrics) {
   // scripts/test fetches promtool (Debian's prometheus package, unpacked, not installed) and names it here.
   const char* promtool = std::getenv("HEALTHD_PROMTOOL");
   if (promtool == nullptr || *promtool == '\0') GTEST_SKIP() << "HEALTHD_PROMTOOL is not set (scripts/test sets it)";
-  scratch_dir dir;
-  const auto config = dir.path() / "config.json";
-  const auto log = dir.path() / "log";
-  write_file(config, reload_config("auto", true));
-  const auto port = free_loopback_port();
-  daemon_process daemon(daemon_binary, {"--config", config.string(), "--listen", "127.0.0.1:" + std::to_string(port)},
-                        {}, log);
-  ASSERT_TRUE(eventually_serving(port, 20s)) << file_text(log);
+  live_daemon d(reload_config("auto", true));
+  ASSERT_TRUE(eventually_serving(d.port, 20s)) << d.log_text();
   // Every family populated: probe results, heals, HTTP requests.
-  ASSERT_TRUE(eventually([&] { return !entries_since(port, 0).empty(); })) << file_text(log);
-  const auto text = metrics_text(port);
+  ASSERT_TRUE(eventually([&] { return !entries_since(d.port, 0).empty(); })) << d.log_text();
+  const auto text = metrics_text(d.port);
   ASSERT_TRUE(has_line(text, R"(healthd_subsystem_status{subsystem="queue",status="critical"} 1)")) << text;
-  EXPECT_EQ(promtool_check(promtool, dir.path(), text), 0) << file_text(dir.path() / "promtool.out") << text;
+  EXPECT_EQ(promtool_check(promtool, d.dir.path(), text), 0) << file_text(d.dir.path() / "promtool.out") << text;
   // The check can fail: a counter without `_total` is refused.
-  EXPECT_NE(promtool_check(promtool, dir.path(), "# HELP x h\n# TYPE x counter\nx 1\n"), 0);
+  EXPECT_NE(promtool_check(promtool, d.dir.path(), "# HELP x h\n# TYPE x counter\nx 1\n"), 0);
 }
 
 }  // namespace
