@@ -83,6 +83,12 @@ public:
 
   void sample(double value) { sample({}, value); }
 
+  // A family of one unlabelled sample.
+  void single(std::string_view name, std::string_view type, std::string_view help, double value) {
+    family(name, type, help);
+    sample(value);
+  }
+
   [[nodiscard]] std::string take() { return std::move(out_); }
 
 private:
@@ -104,8 +110,8 @@ std::string render_metrics(const metrics_input& in) {
   exposition out;
   out.family("healthd_build_info", "gauge", "Build of the running daemon; always 1.");
   out.sample({{"version", in.version}}, 1);
-  out.family("healthd_start_time_seconds", "gauge", "Time the daemon started, in seconds since the Unix epoch.");
-  out.sample(seconds_since_epoch(in.platform.started_at));
+  out.single("healthd_start_time_seconds", "gauge", "Time the daemon started, in seconds since the Unix epoch.",
+             seconds_since_epoch(in.platform.started_at));
 
   out.family("healthd_platform_status", "gauge", "Platform status: 1 for the current status, 0 for the others.");
   for (const auto s : health_statuses)
@@ -172,38 +178,38 @@ std::string render_metrics(const metrics_input& in) {
                to_double(h.count));
   }
 
-  out.family("healthd_probes_total", "counter", "Probes run, verification probes included.");
-  out.sample(to_double(in.daemon.probes_run));
-  out.family("healthd_probes_rejected_total", "counter", "Probes skipped because the subsystem's breaker was open.");
-  out.sample(to_double(in.daemon.probes_rejected));
-  out.family("healthd_connection_watch_wakeups_total", "counter",
-             "Kept PostgreSQL or Redis connections seen closed by their server between probes.");
-  out.sample(to_double(in.daemon.watch_wakeups));
-  out.family("healthd_audit_write_failures_total", "counter",
-             "Healing-log entries that could not be appended to the audit file.");
-  out.sample(to_double(in.daemon.audit_write_failures));
+  out.single("healthd_probes_total", "counter", "Probes run, verification probes included.",
+             to_double(in.daemon.probes_run));
+  out.single("healthd_probes_rejected_total", "counter", "Probes skipped because the subsystem's breaker was open.",
+             to_double(in.daemon.probes_rejected));
+  out.single("healthd_connection_watch_wakeups_total", "counter",
+             "Kept PostgreSQL or Redis connections seen closed by their server between probes.",
+             to_double(in.daemon.watch_wakeups));
+  out.single("healthd_audit_write_failures_total", "counter",
+             "Healing-log entries that could not be appended to the audit file.",
+             to_double(in.daemon.audit_write_failures));
   out.family("healthd_config_reloads_total", "counter", "SIGHUP config reloads by result.");
   out.sample({{"result", "applied"}}, to_double(in.daemon.reloads_applied));
   out.sample({{"result", "rejected"}}, to_double(in.daemon.reloads_rejected));
-  out.family("healthd_config_last_reload_successful", "gauge",
-             "1 if the last SIGHUP reload was applied (or none happened yet), 0 if it was rejected.");
-  out.sample(in.daemon.last_reload_ok ? 1 : 0);
+  out.single("healthd_config_last_reload_successful", "gauge",
+             "1 if the last SIGHUP reload was applied (or none happened yet), 0 if it was rejected.",
+             in.daemon.last_reload_ok ? 1 : 0);
 
   out.family("healthd_http_requests_total", "counter", "HTTP requests answered, by route and status code.");
   for (const auto& [key, count] : in.http.requests) {
     const auto code = std::to_string(key.second);
     out.sample({{"route", key.first}, {"code", code}}, to_double(count));
   }
-  out.family("healthd_http_connections", "gauge", "Open HTTP connections.");
-  out.sample(static_cast<double>(in.http.open_connections));
-  out.family("healthd_http_connections_total", "counter", "HTTP connections accepted.");
-  out.sample(to_double(in.http.connections_total));
-  out.family("healthd_http_connections_rejected_total", "counter",
-             "HTTP connections refused with 503 because the connection limit was reached.");
-  out.sample(to_double(in.http.connections_rejected));
-  out.family("healthd_http_accept_backoffs_total", "counter",
-             "Pauses in accepting connections because the process ran out of file descriptors.");
-  out.sample(to_double(in.http.accept_backoffs));
+  out.single("healthd_http_connections", "gauge", "Open HTTP connections.",
+             static_cast<double>(in.http.open_connections));
+  out.single("healthd_http_connections_total", "counter", "HTTP connections accepted.",
+             to_double(in.http.connections_total));
+  out.single("healthd_http_connections_rejected_total", "counter",
+             "HTTP connections refused with 503 because the connection limit was reached.",
+             to_double(in.http.connections_rejected));
+  out.single("healthd_http_accept_backoffs_total", "counter",
+             "Pauses in accepting connections because the process ran out of file descriptors.",
+             to_double(in.http.accept_backoffs));
   return out.take();
 }
 
