@@ -174,7 +174,13 @@ engine::engine(engine_dependencies deps, const std::shared_ptr<const config::dae
   }
 }
 
-engine::~engine() { stop(); }
+engine::~engine() {
+  stop();
+  // Each runner holds the core, which holds the runners: break the cycle. Work still queued on the executor keeps
+  // what it uses alive until it ends or the executor is destroyed.
+  std::lock_guard lock(core_->mutex);
+  core_->runners.clear();
+}
 
 void engine::start() {
   std::lock_guard lock(core_->mutex);

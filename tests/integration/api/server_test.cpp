@@ -481,6 +481,11 @@ private:
 };
 
 TEST(api_server, out_of_descriptors_backs_off_instead_of_spinning) {
+#if defined(__SANITIZE_ADDRESS__)
+  // UBSan's vptr check verifies an object through a pipe of its own; with every descriptor taken it cannot, and
+  // reports each virtual call (Asio's scheduler, spdlog) as a bad one. The default build runs this test.
+  GTEST_SKIP() << "needs every file descriptor, which the sanitizer runtime itself uses";
+#endif
   api_server api;
   std::vector<int> fillers;
   std::optional<http_test_client> client;
