@@ -6,6 +6,9 @@
 
 #include "action_support.hpp"
 
+#include <memory>
+#include <string>
+
 namespace healthd::actions::detail {
 
 namespace {
@@ -17,8 +20,16 @@ public:
         timeout_ms_(config.timeout_ms),
         executor_(context.executor),
         secrets_(context.secrets) {
-    if (!probes::parse_url(options_.url))
-      throw action_config_error("http action: url must be http(s)://host[:port]/...");
+    const auto url = probes::parse_url(options_.url);
+    if (!url) throw action_config_error("http action: url must be http(s)://host[:port]/...");
+    // Loaded here, at config load, so that a run never reads a CA bundle on an I/O thread.
+    if (url->tls()) {
+      try {
+        tls_ = probes::make_tls_context({options_.ca_file, options_.insecure_skip_verify});
+      } catch (const probes::tls_context_error& e) {
+        throw action_config_error(std::string("http action: ") + e.what());
+      }
+    }
   }
 
   boost::asio::awaitable<action_outcome> run() override {
@@ -28,7 +39,7 @@ public:
     request.headers = options_.headers;
     request.body = options_.body;
     request.timeout = std::chrono::milliseconds{timeout_ms_};
-    request.tls = {options_.ca_file, options_.insecure_skip_verify};
+    request.tls = tls_;
     request.max_body_bytes = 4096;
     const auto outcome = co_await probes::send_http_request(executor_, std::move(request));
     action_outcome result;
@@ -46,6 +57,7 @@ public:
 
 private:
   config::http_action options_;
+  std::shared_ptr<const probes::tls_context> tls_;  // https only
   int timeout_ms_;
   boost::asio::any_io_executor executor_;
   secret_set secrets_;

@@ -246,7 +246,9 @@ void capped_buffer::append(std::string_view data) {
 
 std::string with_connect_timeout(std::string conninfo, int timeout_ms) {
   if (conninfo.find("connect_timeout") != std::string::npos) return conninfo;
-  const int seconds = std::max(2, (timeout_ms + 999) / 1000);
+  // libpq reads the clock in whole seconds, so its timeout can end up to 1 s early: one more second keeps it from
+  // ending the attempt before the probe's own deadline, which reports "timeout after N ms".
+  const int seconds = std::max(2, (timeout_ms + 999) / 1000 + 1);
   const bool uri = conninfo.starts_with("postgresql://") || conninfo.starts_with("postgres://");
   if (uri) {
     conninfo += conninfo.find('?') == std::string::npos ? "?" : "&";

@@ -26,7 +26,10 @@
 #include <array>
 #include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <ctime>
+#include <memory>
+#include <utility>
 
 namespace healthd::probes {
 
@@ -54,20 +57,42 @@ std::string failure(std::string_view stage, const boost::system::error_code& ec,
   return std::string(stage) + ": " + describe(ec);
 }
 
-// Throws boost::system::system_error when the CA file cannot be read.
-std::unique_ptr<ssl::context> make_tls_context(const tls_options& options) {
-  auto context = std::make_unique<ssl::context>(ssl::context::tls_client);
+std::atomic<std::uint64_t> tls_contexts_built{0};
+
+}  // namespace
+
+// ---- TLS context --------------------------------------------------------------------------------------------------
+struct tls_context {
+  explicit tls_context(tls_options o) : options(std::move(o)) {}
+
+  tls_options options;
+  // Mutable because streams are built from a non-const ssl::context&; they only read it (SSL_new), which OpenSSL
+  // allows from many threads at once.
+  mutable ssl::context native{ssl::context::tls_client};
+};
+
+std::shared_ptr<const tls_context> make_tls_context(const tls_options& options) {
+  auto context = std::make_shared<tls_context>(options);
+  boost::system::error_code ec;
   if (options.insecure_skip_verify) {
-    context->set_verify_mode(ssl::verify_none);
+    context->native.set_verify_mode(ssl::verify_none, ec);
   } else {
-    context->set_verify_mode(ssl::verify_peer);
-    if (options.ca_file)
-      context->load_verify_file(*options.ca_file);
-    else
-      context->set_default_verify_paths();
+    context->native.set_verify_mode(ssl::verify_peer, ec);
+    if (!ec && options.ca_file) {
+      context->native.load_verify_file(*options.ca_file, ec);
+      if (ec) throw tls_context_error("cannot load ca_file \"" + *options.ca_file + "\": " + describe(ec));
+    } else if (!ec) {
+      context->native.set_default_verify_paths(ec);
+    }
   }
+  if (ec) throw tls_context_error("cannot load the TLS trust store: " + describe(ec));
+  tls_contexts_built.fetch_add(1, std::memory_order_relaxed);
   return context;
 }
+
+std::uint64_t tls_contexts_built_for_test() noexcept { return tls_contexts_built.load(std::memory_order_relaxed); }
+
+namespace {
 
 bool is_ip_literal(const std::string& host) {
   boost::system::error_code ec;
@@ -169,6 +194,7 @@ asio::awaitable<exchange_result> exchange(Stream& stream, beast::flat_buffer& bu
 // A connection: plain or TLS, with its read buffer.
 struct connection {
   std::string key;  // scheme://host:port
+  std::shared_ptr<const tls_context> trust;  // declared before `tls`, which refers to it, so it outlives it
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
   beast::flat_buffer buffer;
@@ -186,8 +212,9 @@ struct open_result {
   std::string error;
 };
 
+// `request.tls` must be set for a TLS url.
 asio::awaitable<open_result> open_connection(const parsed_url& url, const http_request& request,
-                                             ssl::context* tls_context, steady_point deadline) {
+                                             steady_point deadline) {
   open_result out;
   auto executor = co_await asio::this_coro::executor;
   auto resolved = co_await detail::resolve_within(executor, url.host, url.port, deadline);
@@ -201,10 +228,12 @@ asio::awaitable<open_result> open_connection(const parsed_url& url, const http_r
   }
   auto conn = std::make_unique<connection>();
   conn->key = connection_key(url);
-  if (url.tls())
-    conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(executor, *tls_context);
-  else
+  if (url.tls()) {
+    conn->trust = request.tls;
+    conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(executor, conn->trust->native);
+  } else {
     conn->plain = std::make_unique<beast::tcp_stream>(executor);
+  }
   conn->lowest().expires_at(deadline);
   auto [connect_error, endpoint] =
       co_await conn->lowest().async_connect(resolved.endpoints, asio::as_tuple(asio::use_awaitable));
@@ -213,7 +242,7 @@ asio::awaitable<open_result> open_connection(const parsed_url& url, const http_r
     co_return out;
   }
   if (conn->tls) {
-    prepare_tls(*conn->tls, url.host, request.tls);
+    prepare_tls(*conn->tls, url.host, conn->trust->options);
     auto [tls_error] =
         co_await conn->tls->async_handshake(ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
     if (tls_error) {
@@ -250,8 +279,6 @@ struct http_client::impl {
   // Strand only:
   std::unique_ptr<connection> kept;
   std::uint64_t kept_generation = 0;
-  std::unique_ptr<ssl::context> tls_context;
-  std::optional<tls_options> tls_context_options;
 
   asio::awaitable<http_outcome> send(http_request request, bool keep_alive) {
     const auto deadline = std::chrono::steady_clock::now() + request.timeout;
@@ -261,28 +288,18 @@ struct http_client::impl {
       outcome.error = "invalid url";
       co_return outcome;
     }
-    const auto generation_now = generation.load();
-    if (kept && (kept_generation != generation_now || kept->key != connection_key(*url))) drop();
-    if (url->tls()) {
-      const bool same = tls_context_options && tls_context_options->ca_file == request.tls.ca_file &&
-                        tls_context_options->insecure_skip_verify == request.tls.insecure_skip_verify;
-      if (!same || !tls_context) {
-        drop();
-        try {
-          tls_context = make_tls_context(request.tls);
-          tls_context_options = request.tls;
-        } catch (const std::exception& e) {
-          tls_context.reset();
-          tls_context_options.reset();
-          outcome.error = std::string("tls: cannot load ca_file: ") + e.what();
-          co_return outcome;
-        }
-      }
+    if (url->tls() && !request.tls) {
+      outcome.error = "tls: no TLS context for an https url";
+      co_return outcome;
     }
+    const auto generation_now = generation.load();
+    if (kept && (kept_generation != generation_now || kept->key != connection_key(*url) ||
+                 (url->tls() && kept->trust != request.tls)))
+      drop();
     for (int attempt = 0; attempt < 2; ++attempt) {
       const bool reused = kept != nullptr;
       if (!kept) {
-        auto opened = co_await open_connection(*url, request, tls_context.get(), deadline);
+        auto opened = co_await open_connection(*url, request, deadline);
         if (!opened.conn) {
           outcome.error = std::move(opened.error);
           co_return outcome;
@@ -341,6 +358,17 @@ namespace detail {
 
 namespace {
 
+// The TLS context a probe of `url` reuses for every run (none for http and ws), or probe_config_error naming the
+// ca_file.
+std::shared_ptr<const tls_context> tls_for(const parsed_url& url, const std::string& type, const tls_options& options) {
+  if (!url.tls()) return nullptr;
+  try {
+    return make_tls_context(options);
+  } catch (const tls_context_error& e) {
+    throw_config_error(type, e.what());
+  }
+}
+
 class http_check final : public probe {
 public:
   http_check(const config::probe_config& config, const probe_context& context)
@@ -352,6 +380,7 @@ public:
     if (!url || url->scheme == "ws" || url->scheme == "wss")
       throw_config_error(config.type, "url must be http:// or https://");
     if (options_.max_body_bytes <= 0) throw_config_error(config.type, "max_body_bytes must be positive");
+    tls_ = tls_for(*url, config.type, {options_.ca_file, options_.insecure_skip_verify});
   }
 
   asio::awaitable<probe_result> run() override {
@@ -362,7 +391,7 @@ public:
     request.headers = options_.headers;
     request.body = options_.body;
     request.timeout = std::chrono::milliseconds(config_.timeout_ms);
-    request.tls = {options_.ca_file, options_.insecure_skip_verify};
+    request.tls = tls_;
     request.max_body_bytes = static_cast<std::size_t>(options_.max_body_bytes);
     auto outcome = co_await client_.send(std::move(request));
     co_return finish(judge(outcome), watch, config_, secrets_);
@@ -417,6 +446,7 @@ private:
 
   config::probe_config config_;
   config::http_probe options_;
+  std::shared_ptr<const tls_context> tls_;
   http_client client_;
   secret_set secrets_;
 };
@@ -509,6 +539,7 @@ public:
     if (!url || (url->scheme != "ws" && url->scheme != "wss"))
       throw_config_error(config.type, "url must be ws:// or wss://");
     url_ = *url;
+    tls_ = tls_for(url_, config.type, {options_.ca_file, options_.insecure_skip_verify});
   }
 
   asio::awaitable<probe_result> run() override {
@@ -526,16 +557,8 @@ private:
     const auto timeout = std::chrono::milliseconds(config_.timeout_ms);
     http_request request;  // only for the connection's TLS and timeout settings
     request.timeout = timeout;
-    request.tls = {options_.ca_file, options_.insecure_skip_verify};
-    std::unique_ptr<ssl::context> tls_context;
-    if (url_.tls()) {
-      try {
-        tls_context = make_tls_context(request.tls);
-      } catch (const std::exception& e) {
-        co_return critical(std::string("tls: cannot load ca_file: ") + e.what());
-      }
-    }
-    auto opened = co_await open_connection(url_, request, tls_context.get(), deadline);
+    request.tls = tls_;
+    auto opened = co_await open_connection(url_, request, deadline);
     if (!opened.conn) co_return critical(opened.error);
     ws_answer answer;
     nlohmann::json details = nlohmann::json::object();
@@ -560,6 +583,7 @@ private:
   config::probe_config config_;
   config::websocket_probe options_;
   parsed_url url_;
+  std::shared_ptr<const tls_context> tls_;
   asio::strand<asio::any_io_executor> strand_;
   secret_set secrets_;
 };

@@ -75,8 +75,8 @@ private:
 };
 
 // ---- postgres, redis -------------------------------------------------------------------------------------------
-// Adds connect_timeout = max(2, ceil(timeout_ms / 1000)) to a key=value or URI conninfo that has none (libpq has a
-// 2 s floor and otherwise waits forever).
+// Adds connect_timeout = max(2, ceil(timeout_ms / 1000) + 1) to a key=value or URI conninfo that has none (libpq
+// waits forever without it, and its whole-second clock can end the attempt up to 1 s early).
 [[nodiscard]] std::string with_connect_timeout(std::string conninfo, int timeout_ms);
 
 // A libpq error's first line, with "connection to server at ... failed: " removed.

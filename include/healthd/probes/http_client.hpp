@@ -5,6 +5,9 @@
 // Errors are values: `http_outcome::error` holds a short reason ("connect: Connection refused", "timeout after
 // 2000 ms", "tls: certificate verify failed", "resolve: Host not found"), never an exception. The whole exchange
 // (resolve, connect, TLS handshake, write, read) is bounded by `timeout`.
+//
+// TLS trust (the system CA store or a ca_file) is loaded once, by make_tls_context, where the config is loaded:
+// reading a CA bundle takes tens of milliseconds, which would stall every coroutine on an I/O thread.
 
 #include "healthd/core/clock.hpp"
 
@@ -13,9 +16,11 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,13 +32,31 @@ struct tls_options {
   bool insecure_skip_verify = false;   // no chain or host-name check (the certificate's expiry is still reported)
 };
 
+// OpenSSL's client context with its trust store loaded, and the options it was built from. Opaque; immutable once
+// built, so one can be shared by any number of clients, requests and threads.
+struct tls_context;
+
+// A ca_file that cannot be read or holds no certificate (the message names the file), or a system store that
+// cannot be loaded.
+class tls_context_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+// Loads the trust store (blocking file I/O: call it at config load, never on an I/O thread). Throws
+// tls_context_error.
+[[nodiscard]] std::shared_ptr<const tls_context> make_tls_context(const tls_options& options);
+
+// How many contexts make_tls_context has built in this process; lets tests prove that requests reuse one.
+[[nodiscard]] std::uint64_t tls_contexts_built_for_test() noexcept;
+
 struct http_request {
   std::string method = "GET";
   std::string url;  // http:// or https://, host may be an IPv6 literal in brackets
   std::map<std::string, std::string> headers;
   std::optional<std::string> body;
   std::chrono::milliseconds timeout{2000};
-  tls_options tls;
+  std::shared_ptr<const tls_context> tls;  // required for https (else the outcome is an error), ignored for http
   std::size_t max_body_bytes = std::size_t{1024} * 1024;  // the rest of a longer body is not read
 };
 
@@ -56,8 +79,8 @@ struct http_outcome {
 [[nodiscard]] boost::asio::awaitable<http_outcome> send_http_request(boost::asio::any_io_executor executor,
                                                                      http_request request);
 
-// A client that keeps one connection alive between requests (to the same scheme, host and port) when the server
-// allows it, and drops it on any failure or on reset(). A stale kept connection is retried once on a fresh one.
+// A client that keeps one connection alive between requests (to the same scheme, host, port and TLS context) when the
+// server allows it, and drops it on any failure or on reset(). A stale kept connection is retried once on a fresh one.
 // One request at a time per client; reset() is thread-safe.
 class http_client {
 public:

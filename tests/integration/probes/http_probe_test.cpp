@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <mutex>
 
 namespace healthd::test {
@@ -280,16 +281,65 @@ TEST(https_probe, certificate_expiring_within_warn_days_is_degraded) {
   EXPECT_EQ(r.result.message, "certificate expires in 4 days");
 }
 
-TEST(https_probe, missing_ca_file_is_reported) {
+// The probe's config error, or "" when the probe was built.
+template <typename Options>
+std::string construction_error(probe_harness& h, const Options& options) {
+  try {
+    (void)h.make(options);
+  } catch (const probes::probe_config_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(https_probe, missing_ca_file_fails_at_construction_naming_the_file) {
+  probe_harness h;
+  auto options = http_options("https://127.0.0.1:1/");
+  options.ca_file = "/nonexistent/ca.pem";
+  const auto error = construction_error(h, options);
+  EXPECT_NE(error.find("cannot load ca_file \"/nonexistent/ca.pem\""), std::string::npos) << error;
+  // Plain http never reads it; insecure_skip_verify does not either.
+  options.url = "http://127.0.0.1:1/";
+  EXPECT_EQ(construction_error(h, options), "");
+  options.url = "https://127.0.0.1:1/";
+  options.insecure_skip_verify = true;
+  EXPECT_EQ(construction_error(h, options), "");
+}
+
+TEST(https_probe, ca_file_is_loaded_once_at_construction_and_reused_by_every_run) {
   probe_harness h;
   test_ca ca;
   auto server = make_http_server([](const seen_request&) { return canned_response{200, "ok"}; }, &ca);
   auto options = http_options(local_url("https", server->port()));
-  options.ca_file = "/nonexistent/ca.pem";
+  options.ca_file = ca.ca_file();
+  const auto built_before = probes::tls_contexts_built_for_test();
   auto probe = h.make(options);
-  const auto r = h.run(*probe);
-  EXPECT_EQ(r.result.status, probe_status::critical);
-  EXPECT_EQ(r.result.message.rfind("tls: cannot load ca_file", 0), 0U) << r.result.message;
+  EXPECT_EQ(probes::tls_contexts_built_for_test(), built_before + 1);
+  // Gone after construction: a run that loaded it again could not verify the server.
+  ASSERT_TRUE(std::filesystem::remove(ca.ca_file()));
+  for (int run = 0; run < 3; ++run) {
+    probe->reconnect();  // a fresh connection and TLS handshake every time
+    const auto r = h.run(*probe);
+    EXPECT_EQ(r.result.status, probe_status::healthy) << "run " << run << ": " << r.result.message;
+    EXPECT_FALSE(r.result.details.value("reused_connection", true)) << "run " << run;
+  }
+  EXPECT_EQ(probes::tls_contexts_built_for_test(), built_before + 1);
+}
+
+TEST(https_probe, system_store_is_loaded_once_at_construction) {
+  probe_harness h;
+  test_ca ca;
+  auto server = make_http_server([](const seen_request&) { return canned_response{200, "ok"}; }, &ca);
+  const auto built_before = probes::tls_contexts_built_for_test();
+  const auto start = std::chrono::steady_clock::now();
+  auto probe = h.make(http_options(local_url("https", server->port())));
+  // What each https run used to cost the I/O thread.
+  print_figure("building the probe (loads the system CA store)",
+               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start));
+  EXPECT_EQ(probes::tls_contexts_built_for_test(), built_before + 1);
+  for (int run = 0; run < 2; ++run)
+    EXPECT_EQ(h.run(*probe).result.message, "tls: certificate verify failed");
+  EXPECT_EQ(probes::tls_contexts_built_for_test(), built_before + 1);
 }
 
 // ---- the client API the http heal action uses --------------------------------------------------------------------
@@ -313,6 +363,45 @@ TEST(send_http_request, one_shot_request_returns_status_headers_and_body) {
   for (const auto& [name, value] : outcome->response->headers)
     has_type = has_type || (name == "Content-Type" && value == "text/plain");
   EXPECT_TRUE(has_type);
+}
+
+TEST(send_http_request, https_reuses_the_prebuilt_context) {
+  boost::asio::io_context io;
+  test_ca ca;
+  auto server = make_http_server([](const seen_request&) { return canned_response{200, "ok"}; }, &ca);
+  probes::http_request request;
+  request.url = local_url("https", server->port());
+  const auto send = [&] {
+    std::optional<probes::http_outcome> outcome;
+    boost::asio::co_spawn(io, probes::send_http_request(io.get_executor(), request),
+                          [&](const std::exception_ptr&, probes::http_outcome o) { outcome = std::move(o); });
+    io.restart();
+    io.run();
+    return outcome.value_or(probes::http_outcome{std::nullopt, "no outcome"});
+  };
+  EXPECT_EQ(send().error, "tls: no TLS context for an https url");
+
+  request.tls = probes::make_tls_context({ca.ca_file(), false});
+  const auto built = probes::tls_contexts_built_for_test();
+  ASSERT_TRUE(std::filesystem::remove(ca.ca_file()));
+  for (int call = 0; call < 2; ++call) {
+    const auto outcome = send();
+    ASSERT_TRUE(outcome.ok()) << "call " << call << ": " << outcome.error;
+    EXPECT_EQ(outcome.response->status, 200);
+    EXPECT_TRUE(outcome.response->certificate_expiry.has_value());
+  }
+  EXPECT_EQ(probes::tls_contexts_built_for_test(), built);
+}
+
+TEST(tls_context, unreadable_ca_file_throws_naming_the_file) {
+  const auto missing = std::filesystem::temp_directory_path() / "healthd-no-such-ca.pem";
+  try {
+    (void)probes::make_tls_context({missing.string(), false});
+    ADD_FAILURE() << "no exception";
+  } catch (const probes::tls_context_error& e) {
+    EXPECT_NE(std::string(e.what()).find(missing.string()), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW((void)probes::make_tls_context({missing.string(), true}));  // insecure: the file is not read
 }
 
 // ---- websocket --------------------------------------------------------------------------------------------------
@@ -391,6 +480,33 @@ TEST(websocket_probe, wss_with_the_test_ca_is_healthy) {
   options.ca_file.reset();
   auto unverified = h.make(options);
   EXPECT_EQ(h.run(*unverified).result.message, "tls: certificate verify failed");
+}
+
+TEST(websocket_probe, wss_ca_file_is_loaded_once_at_construction) {
+  probe_harness h;
+  test_ca ca;
+  auto server = make_websocket_echo_server(&ca);
+  config::websocket_probe options;
+  options.url = local_url("wss", server->port(), "/ws");
+  options.ca_file = ca.ca_file();
+  const auto built_before = probes::tls_contexts_built_for_test();
+  auto probe = h.make(options);
+  EXPECT_EQ(probes::tls_contexts_built_for_test(), built_before + 1);
+  ASSERT_TRUE(std::filesystem::remove(ca.ca_file()));
+  for (int run = 0; run < 2; ++run) {
+    const auto r = h.run(*probe);
+    EXPECT_EQ(r.result.status, probe_status::healthy) << "run " << run << ": " << r.result.message;
+  }
+  EXPECT_EQ(probes::tls_contexts_built_for_test(), built_before + 1);
+}
+
+TEST(websocket_probe, missing_ca_file_fails_at_construction_naming_the_file) {
+  probe_harness h;
+  config::websocket_probe options;
+  options.url = "wss://127.0.0.1:1/ws";
+  options.ca_file = "/nonexistent/ws-ca.pem";
+  const auto error = construction_error(h, options);
+  EXPECT_NE(error.find("cannot load ca_file \"/nonexistent/ws-ca.pem\""), std::string::npos) << error;
 }
 
 }  // namespace

@@ -146,10 +146,11 @@ TEST(capped_buffer, keeps_the_first_bytes_and_counts_all) {
   EXPECT_EQ(small.kept(), "abc");
 }
 
-TEST(conninfo, connect_timeout_is_added_with_a_two_second_floor) {
+TEST(conninfo, connect_timeout_is_added_one_second_past_the_deadline_with_a_two_second_floor) {
   EXPECT_EQ(with_connect_timeout("host=db dbname=x", 500), "host=db dbname=x connect_timeout=2");
-  EXPECT_EQ(with_connect_timeout("host=db", 2500), "host=db connect_timeout=3");
-  EXPECT_EQ(with_connect_timeout("postgresql://u@db/x", 5000), "postgresql://u@db/x?connect_timeout=5");
+  EXPECT_EQ(with_connect_timeout("host=db", 1500), "host=db connect_timeout=3");
+  EXPECT_EQ(with_connect_timeout("host=db", 2500), "host=db connect_timeout=4");
+  EXPECT_EQ(with_connect_timeout("postgresql://u@db/x", 5000), "postgresql://u@db/x?connect_timeout=6");
   EXPECT_EQ(with_connect_timeout("postgresql://u@db/x?sslmode=disable", 1000),
             "postgresql://u@db/x?sslmode=disable&connect_timeout=2");
   EXPECT_EQ(with_connect_timeout("host=db connect_timeout=7", 1000), "host=db connect_timeout=7");
