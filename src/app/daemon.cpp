@@ -32,6 +32,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -86,16 +87,27 @@ net::awaitable<void> feed_watchdog(net::steady_timer& timer, std::chrono::micros
   }
 }
 
-// Outcomes of SIGHUP reloads, for /metrics.
-struct reload_stats {
-  std::atomic<std::uint64_t> applied{0};
-  std::atomic<std::uint64_t> rejected{0};
-  std::atomic<bool> last_ok{true};
+// The running config and the outcomes of SIGHUP reloads (for /metrics); shared with the reload job on the pool.
+struct reload_state {
+  explicit reload_state(std::shared_ptr<const config::daemon_config> c) : current(std::move(c)) {}
 
   void record(bool ok) {
     (ok ? applied : rejected).fetch_add(1);
     last_ok.store(ok);
   }
+
+  // Called at shutdown: waits for a reload in progress; none runs afterwards.
+  void close() {
+    std::lock_guard lock(mutex);
+    closed = true;
+  }
+
+  std::mutex mutex;  // one reload at a time; guards `current` and `closed`
+  std::shared_ptr<const config::daemon_config> current;
+  bool closed = false;
+  std::atomic<std::uint64_t> applied{0};
+  std::atomic<std::uint64_t> rejected{0};
+  std::atomic<bool> last_ok{true};
 };
 
 // The objects the shutdown sequence touches; all live in run_daemon's frame, which outlives io.run().
@@ -117,46 +129,52 @@ net::awaitable<void> shut_down_on_signal(shutdown_plan plan) {
   plan.io.stop();
 }
 
+// Reads, validates and applies the config file, and logs the outcome. Blocking: runs on the pool, since building
+// the new probes and actions may load CA bundles.
+void reload_config(const daemon_options& options, const std::weak_ptr<engine>& weak_engine, reload_state& state) {
+  std::lock_guard lock(state.mutex);
+  const auto eng = weak_engine.lock();
+  if (state.closed || !eng) return;
+  try {
+    auto next = std::make_shared<const config::daemon_config>(load_effective_config(options));
+    if (!(next->server == state.current->server)) spdlog::warn("server.* changed: restart required to apply it");
+    if (!(next->healing_log == state.current->healing_log)) {
+      spdlog::warn("healing_log.* changed: restart required to apply it");
+    }
+    eng->apply_config(next);
+    state.current = std::move(next);
+    state.record(true);
+    spdlog::info("config reloaded: {} subsystems, healing {}", state.current->subsystems.size(),
+                 config::to_string(state.current->healing.mode));
+  } catch (const std::exception& e) {
+    spdlog::error("reload rejected, keeping the running config: {}", e.what());
+    state.record(false);
+  }
+}
+
 // SIGHUP: re-read the config; apply what can change live, keep the running config when the new one is invalid.
-// The file is read on the blocking pool, never on an I/O thread.
-net::awaitable<void> reload_on_sighup(net::signal_set& hup, daemon_options options,
-                                      std::shared_ptr<const config::daemon_config> current, engine& eng,
-                                      std::shared_ptr<probes::blocking_pool> pool, reload_stats& stats) {
+// The job holds the engine only while it applies a config; shutdown waits for that (reload_state::close).
+net::awaitable<void> reload_on_sighup(net::signal_set& hup, daemon_options options, std::weak_ptr<engine> eng,
+                                      std::shared_ptr<reload_state> state,
+                                      std::shared_ptr<probes::blocking_pool> pool) {
+  constexpr auto reload_timeout = std::chrono::seconds(30);
   for (;;) {
     const auto [ec, signo] = co_await hup.async_wait(use_tuple);
     if (ec) co_return;
     spdlog::info("SIGHUP: reloading {}", options.config_file.string());
-    auto next = std::make_shared<std::shared_ptr<const config::daemon_config>>();
-    auto error = std::make_shared<std::string>();
-    std::function<void()> load = [options, next, error] {
-      try {
-        *next = std::make_shared<const config::daemon_config>(load_effective_config(options));
-      } catch (const std::exception& e) {
-        *error = e.what();
-      }
-    };
-    const auto outcome = co_await pool->run("config-reload", std::chrono::seconds(10), std::move(load));
-    if (outcome != probes::job_outcome::done || !*next) {
-      spdlog::error("reload rejected, keeping the running config: {}",
-                    error->empty() ? std::string(probes::to_string(outcome)) : *error);
-      stats.record(false);
-      continue;
+    std::function<void()> job = [options, eng, state] { reload_config(options, eng, *state); };
+    switch (co_await pool->run("config-reload", reload_timeout, std::move(job))) {
+      case probes::job_outcome::done: break;
+      case probes::job_outcome::busy: spdlog::warn("SIGHUP ignored: the previous reload is still running"); break;
+      case probes::job_outcome::timeout:
+        spdlog::warn("reload still running after {} s; its outcome is logged when it ends", reload_timeout.count());
+        break;
+      case probes::job_outcome::expired:
+        spdlog::error("reload rejected, keeping the running config: no worker free within {} s",
+                      reload_timeout.count());
+        state->record(false);
+        break;
     }
-    if (!((*next)->server == current->server)) spdlog::warn("server.* changed: restart required to apply it");
-    if (!((*next)->healing_log == current->healing_log)) {
-      spdlog::warn("healing_log.* changed: restart required to apply it");
-    }
-    try {
-      eng.apply_config(*next);
-    } catch (const std::exception& e) {
-      spdlog::error("reload rejected, keeping the running config: {}", e.what());
-      stats.record(false);
-      continue;
-    }
-    current = *next;
-    stats.record(true);
-    spdlog::info("config reloaded: {} subsystems, healing {}", current->subsystems.size(),
-                 config::to_string(current->healing.mode));
   }
 }
 
@@ -243,9 +261,9 @@ int run_daemon(const daemon_options& options) {
   const int threads = std::max(cfg->server.threads, 1);
   net::io_context io(threads);
 
-  std::unique_ptr<engine> health_engine;
+  std::shared_ptr<engine> health_engine;
   try {
-    health_engine = std::make_unique<engine>(
+    health_engine = std::make_shared<engine>(
         engine_dependencies{io.get_executor(), breakers, log, state, pool, audit, &clock}, cfg);
   } catch (const std::exception& e) {
     spdlog::error("invalid config {}: {}", options.config_file.string(), e.what());
@@ -255,16 +273,16 @@ int run_daemon(const daemon_options& options) {
                            [&health_engine] { health_engine->stop(); }};
 
   api::http_metrics http_metrics;
-  reload_stats reloads;
-  auto read_counters = [&health_engine, &reloads] {
+  auto reloads = std::make_shared<reload_state>(cfg);
+  auto read_counters = [&health_engine, reloads] {
     const auto e = health_engine->counters();
     return api::daemon_counters{.probes_run = e.probes_run,
                                 .probes_rejected = e.probes_rejected,
                                 .watch_wakeups = e.watch_wakeups,
                                 .audit_write_failures = e.audit_write_failures,
-                                .reloads_applied = reloads.applied.load(),
-                                .reloads_rejected = reloads.rejected.load(),
-                                .last_reload_ok = reloads.last_ok.load()};
+                                .reloads_applied = reloads->applied.load(),
+                                .reloads_rejected = reloads->rejected.load(),
+                                .last_reload_ok = reloads->last_ok.load()};
   };
   api::router router({*state, *breakers, *log, clock, http_metrics, hooks.heal, read_counters},
                      {.admin_token = std::move(admin_token),
@@ -298,7 +316,7 @@ int run_daemon(const daemon_options& options) {
                   io.stop();
                 });
   net::signal_set hup(io, SIGHUP);
-  net::co_spawn(io, reload_on_sighup(hup, options, cfg, *health_engine, pool, reloads),
+  net::co_spawn(io, reload_on_sighup(hup, options, health_engine, reloads, pool),
                 [](const std::exception_ptr& e) { log_failure("config reload", e); });
   health_engine->start();
   notify_systemd("READY=1");
@@ -308,6 +326,7 @@ int run_daemon(const daemon_options& options) {
     io_threads.emplace_back([&io] { io.run(); });
   io.run();
   io_threads.clear();
+  reloads->close();
   spdlog::info("platform-healthd stopped");
   return exit_ok;
 }

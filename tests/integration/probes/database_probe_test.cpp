@@ -9,16 +9,6 @@
 #include <cstdlib>
 #include <poll.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-// When a query meets a connection whose server was killed, a PGresult allocated inside libpq (PQgetResult, reached
-// from libpqxx 6.4's transaction_base::direct_exec) is never freed: killed_server_fails_the_next_probe_and_recovery_
-// reconnects failed LeakSanitizer about two runs in three. The probe holds libpq only through pqxx's RAII types.
-// Default stacks stop inside the libraries (no frame pointers there), so only the module can be named.
-// NOLINTBEGIN(bugprone-reserved-identifier,readability-identifier-naming)
-extern "C" const char* __lsan_default_suppressions() { return "leak:libpq.so.5\n"; }
-// NOLINTEND(bugprone-reserved-identifier,readability-identifier-naming)
-#endif
-
 namespace healthd::test {
 namespace {
 
