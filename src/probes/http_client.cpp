@@ -193,7 +193,7 @@ asio::awaitable<exchange_result> exchange(Stream& stream, beast::flat_buffer& bu
 
 // A connection: plain or TLS, with its read buffer.
 struct connection {
-  std::string key;  // scheme://host:port
+  std::string key;                           // scheme://host:port
   std::shared_ptr<const tls_context> trust;  // declared before `tls`, which refers to it, so it outlives it
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;

@@ -35,9 +35,9 @@ struct router_context {
   const platform_state& state;
   const breaker_registry& breakers;
   const healing_log& log;
-  const clock& time;             // for the admin heal rate limit
-  http_metrics& metrics;         // rendered by /metrics; the server feeds it
-  heal_service* heal = nullptr;  // null until the engine runs: POST /heal answers 503 engine_unavailable
+  const clock& time;                          // for the admin heal rate limit
+  http_metrics& metrics;                      // rendered by /metrics; the server feeds it
+  heal_service* heal = nullptr;               // null until the engine runs: POST /heal answers 503 engine_unavailable
   std::function<daemon_counters()> counters;  // for /metrics; empty: all zero. Must be thread-safe.
 };
 
