@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -213,6 +214,15 @@ TEST(http_action, default_method_is_post) {
   EXPECT_EQ(method, "POST");
 }
 
+TEST(http_action, long_answer_body_does_not_fail_the_action) {
+  action_harness h;
+  auto server = make_http_server([](const seen_request&) { return canned_response{200, std::string(64 * 1024, 'x')}; });
+  auto action = h.make("http", http_options(local_url("http", server->port(), "/refresh")));
+  const auto r = h.run(*action);
+  EXPECT_TRUE(r.outcome.success) << r.outcome.message;
+  EXPECT_EQ(r.outcome.message, "HTTP 200");
+}
+
 TEST(https_action, test_ca_in_ca_file_is_trusted) {
   action_harness h;
   const test_ca ca;
@@ -337,6 +347,21 @@ TEST_F(sql_action_test, silent_server_fails_by_the_deadline) {
   EXPECT_LT(r.elapsed, 1500ms + sanitizer_slack);
 }
 
+TEST_F(sql_action_test, run_while_the_previous_one_is_still_stuck_is_refused_at_once) {
+  auto server = make_silent_server();
+  auto action = h_.make(
+      "sql",
+      sql("SELECT 1", "host=127.0.0.1 port=" + std::to_string(server->port()) + " user=postgres dbname=postgres"), 500);
+  const auto first = h_.run(*action);
+  EXPECT_EQ(first.outcome.message, "timeout after 500 ms");
+  // The first job still waits for the silent server (libpq connect_timeout is 2 s): the subsystem's sql key is busy.
+  const auto second = h_.run(*action);
+  print_figure("sql action, second run while the first is stuck", second.elapsed);
+  EXPECT_FALSE(second.outcome.success);
+  EXPECT_EQ(second.outcome.message, "an earlier sql action of this subsystem is still running");
+  EXPECT_LT(second.elapsed, 400ms + sanitizer_slack);
+}
+
 TEST_F(sql_action_test, conninfo_password_never_appears_in_the_message) {
   // One identifier, so that a syntax error echoes it whole.
   const std::string password = "healpw6731";
@@ -435,6 +460,31 @@ TEST_F(redis_action_test, silent_server_fails_by_the_deadline) {
   EXPECT_FALSE(r.outcome.success);
   EXPECT_EQ(r.outcome.message, "timeout after 500 ms");
   EXPECT_LT(r.elapsed, 1500ms + sanitizer_slack);
+}
+
+TEST_F(redis_action_test, password_comes_from_password_env_and_never_appears) {
+  const std::string password = "heal-redis-pw-4417";
+  throwaway_redis server;
+  server.start({"--requirepass", password});
+  auto options = redis({"PING"}, server.port());
+  options.target->password_env = "HEALTHD_TEST_ACTION_REDIS_PASSWORD";
+  ::unsetenv("HEALTHD_TEST_ACTION_REDIS_PASSWORD");
+  auto unset = h_.make("redis", options);
+  const auto r0 = h_.run(*unset);
+  EXPECT_FALSE(r0.outcome.success);
+  EXPECT_EQ(r0.outcome.message, "password_env HEALTHD_TEST_ACTION_REDIS_PASSWORD is not set");
+  ::setenv("HEALTHD_TEST_ACTION_REDIS_PASSWORD", password.c_str(), 1);
+  const auto r1 = h_.run(*unset);
+  EXPECT_TRUE(r1.outcome.success) << r1.outcome.message;
+  EXPECT_EQ(r1.outcome.message, "PING: PONG");
+  // The server echoes the unknown command's argument: the password itself.
+  options.argv = {"NOSUCHCOMMAND", password};
+  auto echoed = h_.make("redis", options);
+  const auto r2 = h_.run(*echoed);
+  ::unsetenv("HEALTHD_TEST_ACTION_REDIS_PASSWORD");
+  EXPECT_FALSE(r2.outcome.success);
+  EXPECT_TRUE(contains(r2.outcome.message, "***")) << r2.outcome.message;
+  EXPECT_FALSE(contains(r2.outcome.message, password)) << r2.outcome.message;
 }
 
 TEST_F(redis_action_test, empty_argv_is_a_config_error) {
