@@ -216,7 +216,9 @@ TEST(http_action, default_method_is_post) {
 
 TEST(http_action, long_answer_body_does_not_fail_the_action) {
   action_harness h;
-  auto server = make_http_server([](const seen_request&) { return canned_response{200, std::string(64 * 1024, 'x')}; });
+  auto server = make_http_server([](const seen_request&) {
+    return canned_response{200, std::string(std::size_t{64} * 1024, 'x')};
+  });
   auto action = h.make("http", http_options(local_url("http", server->port(), "/refresh")));
   const auto r = h.run(*action);
   EXPECT_TRUE(r.outcome.success) << r.outcome.message;
