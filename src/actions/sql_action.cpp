@@ -26,9 +26,10 @@ void execute(sql_job& job, const std::string& conninfo, const std::string& state
     pqxx::nontransaction tx(connection);
     const auto result = tx.exec(statement);
     job.ok = true;
-    job.message = result.affected_rows() > 0 || result.empty()
-                      ? std::to_string(result.affected_rows()) + " rows affected"
-                      : std::to_string(result.size()) + " rows returned";
+    // A statement that returns rows reports how many; any other the rows it changed (libpq counts both alike).
+    const bool returns_rows = result.columns() > 0;
+    const auto n = returns_rows ? result.size() : result.affected_rows();
+    job.message = std::to_string(n) + (n == 1 ? " row " : " rows ") + (returns_rows ? "returned" : "affected");
     job.socket.clear();
   } catch (const std::exception& e) {
     job.socket.clear();

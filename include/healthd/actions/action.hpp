@@ -24,7 +24,7 @@ namespace healthd::actions {
 
 struct action_outcome {
   bool success = false;
-  std::string message;  // "exit 0: redis restarted", "HTTP 202", "DELETE 3", "connections dropped", ...
+  std::string message;  // "exit 0: redis restarted", "HTTP 202", "3 rows affected", "connections dropped", ...
 };
 
 // What an action needs from its surroundings. The pool and the probe must outlive the action.

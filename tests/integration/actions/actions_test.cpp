@@ -281,13 +281,13 @@ protected:
   action_harness h_;
 };
 
-TEST_F(sql_action_test, statement_succeeds_with_the_affected_rows) {
+TEST_F(sql_action_test, statement_succeeds_with_the_rows_it_changed) {
   auto action = h_.make("sql", sql("CREATE TEMP TABLE heal_t (x int); INSERT INTO heal_t SELECT generate_series(1, 3); "
                                    "DELETE FROM heal_t WHERE x > 0",
                                    running_conninfo()));
   const auto r = h_.run(*action);
   EXPECT_TRUE(r.outcome.success) << r.outcome.message;
-  // The last statement's count (DELETE 3), not its command tag.
+  // The last statement's count.
   EXPECT_EQ(r.outcome.message, "3 rows affected");
 }
 
@@ -296,16 +296,16 @@ TEST_F(sql_action_test, terminate_of_no_sessions_succeeds) {
       h_.make("sql", sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE false", running_conninfo()));
   const auto r = h_.run(*action);
   EXPECT_TRUE(r.outcome.success) << r.outcome.message;
-  EXPECT_EQ(r.outcome.message, "0 rows affected");
+  EXPECT_EQ(r.outcome.message, "0 rows returned");
 }
 
 TEST_F(sql_action_test, select_reports_its_row_count) {
   auto action = h_.make("sql", sql("SELECT generate_series(1, 3)", running_conninfo()));
   const auto r = h_.run(*action);
   EXPECT_TRUE(r.outcome.success) << r.outcome.message;
-  // libpq's PQcmdTuples counts a SELECT's rows too, so sql_action.cpp's "rows returned" branch is never taken for
-  // a SELECT: the count is right, the wording is "affected" (reported to the lead; not a failure of the heal).
-  EXPECT_EQ(r.outcome.message, "3 rows affected");
+  EXPECT_EQ(r.outcome.message, "3 rows returned");
+  auto one = h_.make("sql", sql("SELECT 1", running_conninfo()));
+  EXPECT_EQ(h_.run(*one).outcome.message, "1 row returned");
 }
 
 TEST_F(sql_action_test, conninfo_defaults_to_the_subsystem_postgres_probe) {
