@@ -128,7 +128,7 @@ http_response heal_outcome_response(const manual_heal_outcome& outcome) {
 }
 
 router::router(router_context context, router_options options)
-    : context_(context),
+    : context_(std::move(context)),
       options_(std::move(options)),
       cors_(options_.cors_origins),
       site_(options_.static_dir.empty() ? std::filesystem::path{} : options_.static_dir),
