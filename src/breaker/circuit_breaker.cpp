@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ostream>
 #include <utility>
 
 namespace healthd {
@@ -26,6 +27,27 @@ config::breaker_config sanitized(config::breaker_config s) {
 
 }  // namespace
 
+std::string_view to_string(admission a) noexcept {
+  switch (a) {
+    case admission::admitted: return "admitted";
+    case admission::trial: return "trial";
+    case admission::rejected: return "rejected";
+  }
+  return "unknown";
+}
+
+std::ostream& operator<<(std::ostream& os, admission a) { return os << to_string(a); }
+
+std::ostream& operator<<(std::ostream& os, const breaker_transition& t) {
+  return os << t.name << ": " << to_string(t.from) << " -> " << to_string(t.to);
+}
+
+std::ostream& operator<<(std::ostream& os, const admission_ticket& t) {
+  os << "{" << t.kind << ", epoch " << t.epoch;
+  if (t.transition) os << ", " << *t.transition;
+  return os << "}";
+}
+
 circuit_breaker::circuit_breaker(config::breaker_config settings, unit_random random)
     : name_(settings.name), settings_(sanitized(std::move(settings))), random_(std::move(random)) {
   if (!random_) {
@@ -40,118 +62,105 @@ config::breaker_config circuit_breaker::settings() const {
   return settings_;
 }
 
-admission circuit_breaker::allow(const instant& now) {
+admission_ticket circuit_breaker::allow(const instant& now) {
   std::unique_lock lock(mutex_);
-  admission result = admission::admitted;
+  admission_ticket ticket;
   switch (state_) {
-    case breaker_state::closed: return admission::admitted;
+    case breaker_state::closed: ticket.kind = admission::admitted; return ticket;
     case breaker_state::open:
       if (next_attempt_steady_ && now.steady >= *next_attempt_steady_) {
-        set_state_locked(breaker_state::half_open);
+        ticket.transition = set_state_locked(breaker_state::half_open);
         trial_taken_ = true;
-        result = admission::trial;
+        ticket.kind = admission::trial;
       } else {
         ++rejected_;
-        result = admission::rejected;
+        ticket.kind = admission::rejected;
       }
       break;
     case breaker_state::half_open:
       if (trial_taken_) {
         ++rejected_;
-        result = admission::rejected;
+        ticket.kind = admission::rejected;
       } else {
         trial_taken_ = true;
-        result = admission::trial;
+        ticket.kind = admission::trial;
       }
       break;
   }
   ++version_;
   unlock_and_deliver(lock);
-  return result;
+  return ticket;
 }
 
-void circuit_breaker::record_success(const instant& now, millis_d latency) {
+std::optional<breaker_transition> circuit_breaker::record_success(const admission_ticket& /*ticket*/,
+                                                                  const instant& now, millis_d latency) {
+  return record_success(now, latency);
+}
+
+std::optional<breaker_transition> circuit_breaker::record_failure(const admission_ticket& /*ticket*/,
+                                                                  const instant& now, std::string message,
+                                                                  millis_d latency) {
+  return record_failure(now, std::move(message), latency);
+}
+
+void circuit_breaker::abandon(const admission_ticket& /*ticket*/, const instant& now) { abandon(now); }
+
+std::optional<breaker_transition> circuit_breaker::record_success(const instant& now, millis_d latency) {
   std::unique_lock lock(mutex_);
-  ++successes_;
-  ++version_;
-  switch (state_) {
-    case breaker_state::closed:
-      if (settings_.mode == config::breaker_mode::consecutive) {
-        consecutive_failures_ = 0;
-      } else {
-        const bool slow = settings_.slow_call_ms && latency.count() >= *settings_.slow_call_ms;
-        push_outcome_locked({false, slow});
-        if (should_open_locked()) open_locked(now);
-      }
-      break;
-    case breaker_state::half_open:
-      if (trial_taken_) close_locked();
-      break;
-    case breaker_state::open: break;
-  }
+  count_success_locked();
+  auto transition = success_locked(now, latency);
   unlock_and_deliver(lock);
+  return transition;
 }
 
 // Failed calls are never counted as slow: they already count as failures. `latency` is accepted for symmetry.
-void circuit_breaker::record_failure(const instant& now, std::string message, millis_d /*latency*/) {
+std::optional<breaker_transition> circuit_breaker::record_failure(const instant& now, std::string message,
+                                                                  millis_d /*latency*/) {
   std::unique_lock lock(mutex_);
-  ++failures_;
-  ++version_;
-  last_failure_at_ = now.wall;
-  last_failure_ = std::move(message);
-  switch (state_) {
-    case breaker_state::closed:
-      if (settings_.mode == config::breaker_mode::consecutive) {
-        ++consecutive_failures_;
-        if (consecutive_failures_ >= settings_.failure_threshold) open_locked(now);
-      } else {
-        push_outcome_locked({true, false});
-        if (should_open_locked()) open_locked(now);
-      }
-      break;
-    case breaker_state::half_open:
-      if (trial_taken_) {
-        if (settings_.mode == config::breaker_mode::consecutive) ++consecutive_failures_;
-        open_locked(now);
-      }
-      break;
-    case breaker_state::open: break;
-  }
+  count_failure_locked(now, std::move(message));
+  auto transition = failure_locked(now);
   unlock_and_deliver(lock);
+  return transition;
 }
 
-void circuit_breaker::abandon(const instant& /*now*/) {
+std::optional<breaker_transition> circuit_breaker::abandon(const instant& /*now*/) {
   std::lock_guard lock(mutex_);
   if (state_ == breaker_state::half_open && trial_taken_) {
     trial_taken_ = false;
     ++version_;
   }
+  return std::nullopt;
 }
 
-void circuit_breaker::force_open(const instant& now) {
+std::optional<breaker_transition> circuit_breaker::force_open(const instant& now) {
   std::unique_lock lock(mutex_);
+  std::optional<breaker_transition> transition;
   if (state_ == breaker_state::open) {
     start_open_period_locked(now);
   } else {
-    open_locked(now);
+    transition = open_locked(now);
   }
   ++version_;
   unlock_and_deliver(lock);
+  return transition;
 }
 
-void circuit_breaker::reset(const instant& /*now*/) {
+std::optional<breaker_transition> circuit_breaker::reset(const instant& /*now*/) {
   std::unique_lock lock(mutex_);
+  std::optional<breaker_transition> transition;
   if (state_ != breaker_state::closed || consecutive_failures_ != 0 || !window_.empty()) {
-    close_locked();
+    transition = close_locked();
     ++version_;
   }
   unlock_and_deliver(lock);
+  return transition;
 }
 
-void circuit_breaker::trial_now(const instant& now) {
+std::optional<breaker_transition> circuit_breaker::trial_now(const instant& now) {
   std::unique_lock lock(mutex_);
+  std::optional<breaker_transition> transition;
   if (state_ == breaker_state::open) {
-    set_state_locked(breaker_state::half_open);
+    transition = set_state_locked(breaker_state::half_open);
     trial_taken_ = false;
     // Trials are possible from now on: schedulers reading next_attempt_steady see the attempt as due.
     next_attempt_steady_ = now.steady;
@@ -159,6 +168,7 @@ void circuit_breaker::trial_now(const instant& now) {
     ++version_;
   }
   unlock_and_deliver(lock);
+  return transition;
 }
 
 void circuit_breaker::reconfigure(config::breaker_config settings) {
@@ -213,14 +223,67 @@ void circuit_breaker::set_listener(listener l) {
   listener_ = std::move(l);
 }
 
-void circuit_breaker::open_locked(const instant& now) {
+void circuit_breaker::count_success_locked() {
+  ++successes_;
+  ++version_;
+}
+
+void circuit_breaker::count_failure_locked(const instant& now, std::string message) {
+  ++failures_;
+  ++version_;
+  last_failure_at_ = now.wall;
+  last_failure_ = std::move(message);
+}
+
+std::optional<breaker_transition> circuit_breaker::success_locked(const instant& now, millis_d latency) {
+  switch (state_) {
+    case breaker_state::closed:
+      if (settings_.mode == config::breaker_mode::consecutive) {
+        consecutive_failures_ = 0;
+      } else {
+        const bool slow = settings_.slow_call_ms && latency.count() >= *settings_.slow_call_ms;
+        push_outcome_locked({false, slow});
+        if (should_open_locked()) return open_locked(now);
+      }
+      break;
+    case breaker_state::half_open:
+      if (trial_taken_) return close_locked();
+      break;
+    case breaker_state::open: break;
+  }
+  return std::nullopt;
+}
+
+std::optional<breaker_transition> circuit_breaker::failure_locked(const instant& now) {
+  switch (state_) {
+    case breaker_state::closed:
+      if (settings_.mode == config::breaker_mode::consecutive) {
+        ++consecutive_failures_;
+        if (consecutive_failures_ >= settings_.failure_threshold) return open_locked(now);
+      } else {
+        push_outcome_locked({true, false});
+        if (should_open_locked()) return open_locked(now);
+      }
+      break;
+    case breaker_state::half_open:
+      if (trial_taken_) {
+        if (settings_.mode == config::breaker_mode::consecutive) ++consecutive_failures_;
+        return open_locked(now);
+      }
+      break;
+    case breaker_state::open: break;
+  }
+  return std::nullopt;
+}
+
+std::optional<breaker_transition> circuit_breaker::open_locked(const instant& now) {
   current_timeout_s_ = backoff_s_locked();
   ++opens_in_episode_;
   ++times_opened_;
   trial_taken_ = false;
   window_.clear();
   start_open_period_locked(now);
-  set_state_locked(breaker_state::open);
+  return set_state_locked(breaker_state::open);
 }
 
 void circuit_breaker::start_open_period_locked(const instant& now) {
@@ -230,8 +293,8 @@ void circuit_breaker::start_open_period_locked(const instant& now) {
   next_attempt_at_ = to_wall(*next_attempt_steady_, now);
 }
 
-void circuit_breaker::close_locked() {
-  set_state_locked(breaker_state::closed);
+std::optional<breaker_transition> circuit_breaker::close_locked() {
+  auto transition = set_state_locked(breaker_state::closed);
   trial_taken_ = false;
   consecutive_failures_ = 0;
   window_.clear();
@@ -239,12 +302,15 @@ void circuit_breaker::close_locked() {
   opened_at_.reset();
   next_attempt_at_.reset();
   next_attempt_steady_.reset();
+  return transition;
 }
 
-void circuit_breaker::set_state_locked(breaker_state to) {
-  if (to == state_) return;
-  pending_.push_back({name_, state_, to});
+std::optional<breaker_transition> circuit_breaker::set_state_locked(breaker_state to) {
+  if (to == state_) return std::nullopt;
+  breaker_transition transition{name_, state_, to};
+  pending_.push_back(transition);
   state_ = to;
+  return transition;
 }
 
 bool circuit_breaker::should_open_locked() const {

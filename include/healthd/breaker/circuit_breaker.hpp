@@ -10,10 +10,12 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <iosfwd>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 
 namespace healthd {
 
@@ -22,6 +24,27 @@ enum class admission {
   trial,     // half_open: this caller is the single trial; it must report success, failure or abandon
   rejected,  // open, or half_open with the trial already taken
 };
+
+struct breaker_transition {
+  std::string name;
+  breaker_state from;
+  breaker_state to;
+  friend bool operator==(const breaker_transition&, const breaker_transition&) = default;
+};
+
+// What allow() hands out. Compares equal to its admission, so `b.allow(now) == admission::trial` reads as before.
+struct admission_ticket {
+  admission kind = admission::rejected;
+  std::uint64_t epoch = 0;                       // the breaker's period when admitted
+  std::optional<breaker_transition> transition;  // open -> half_open caused by this call, if any
+  friend bool operator==(const admission_ticket& t, admission a) noexcept { return t.kind == a; }
+};
+
+[[nodiscard]] std::string_view to_string(admission a) noexcept;
+// For logs and test failure messages.
+std::ostream& operator<<(std::ostream& os, admission a);
+std::ostream& operator<<(std::ostream& os, const admission_ticket& t);
+std::ostream& operator<<(std::ostream& os, const breaker_transition& t);
 
 struct breaker_snapshot {
   std::string name;
@@ -46,12 +69,6 @@ struct breaker_snapshot {
   std::uint64_t version = 0;  // increases on every change of any field above; views re-render when it moves
 };
 
-struct breaker_transition {
-  std::string name;
-  breaker_state from;
-  breaker_state to;
-};
-
 class circuit_breaker {
 public:
   using listener = std::function<void(const breaker_transition&)>;
@@ -70,22 +87,35 @@ public:
   [[nodiscard]] config::breaker_config settings() const;                    // a copy: reconfigure() may swap them
 
   // Asks to make a call. open -> half_open happens here once the recovery timeout has elapsed; the caller that
-  // causes it gets the trial.
-  [[nodiscard]] admission allow(const instant& now);
+  // causes it gets the trial, and the transition in its ticket.
+  [[nodiscard]] admission_ticket allow(const instant& now);
 
-  // Outcome of an admitted call (or of the trial). `latency` feeds the slow-call rule in rate mode. A result that
-  // arrives while open, or while half_open with no trial handed out (a late call admitted before the breaker
-  // opened), is counted but changes neither the state nor the failure count.
-  void record_success(const instant& now, millis_d latency = millis_d{0});
-  void record_failure(const instant& now, std::string message, millis_d latency = millis_d{0});
-  // An admitted call that could not start: counts as neither; a trial slot is given back.
-  void abandon(const instant& now);
+  // The outcome of a call admitted with `ticket`; `latency` feeds the slow-call rule in rate mode. Returns the
+  // transition it caused (closed -> open, half_open -> closed, half_open -> open), if any.
+  std::optional<breaker_transition> record_success(const admission_ticket& ticket, const instant& now,
+                                                   millis_d latency = millis_d{0});
+  std::optional<breaker_transition> record_failure(const admission_ticket& ticket, const instant& now,
+                                                   std::string message, millis_d latency = millis_d{0});
+  // An admitted call that could not start: counts as neither; the trial slot is given back.
+  void abandon(const admission_ticket& ticket, const instant& now);
 
-  // Opens now for the current recovery timeout and counts as an open; when already open, restarts the open period
-  // with the same timeout (not counted again).
-  void force_open(const instant& now);
-  void reset(const instant& now);      // close now; the failure count and the backoff doubling start over
-  void trial_now(const instant& now);  // open -> half_open at once; no-op in other states
+  // Ticket-less results, for callers that cannot keep the ticket: the breaker cannot tell which call they belong
+  // to. A result while open, or while half_open with no trial handed out, is counted but changes neither the state
+  // nor the failure count; while a trial is out, the first result reported settles it.
+  std::optional<breaker_transition> record_success(const instant& now, millis_d latency = millis_d{0});
+  std::optional<breaker_transition> record_failure(const instant& now, std::string message,
+                                                   millis_d latency = millis_d{0});
+  // Gives a handed-out trial slot back, if any. Never changes the state: always returns nullopt.
+  std::optional<breaker_transition> abandon(const instant& now);
+
+  // Manual operations; each returns the transition it caused.
+  // force_open: opens now for the current recovery timeout and counts as an open; when already open, restarts the
+  // open period with the same timeout (not counted again, no transition).
+  std::optional<breaker_transition> force_open(const instant& now);
+  // Closes now; the failure count and the backoff doubling start over.
+  std::optional<breaker_transition> reset(const instant& now);
+  // open -> half_open at once; no-op in other states.
+  std::optional<breaker_transition> trial_now(const instant& now);
 
   // Replaces the settings (config reload) keeping state and counters. Never transitions: a running open period
   // keeps its deadline, the next decision and the next open period use the new settings. Equal settings: no-op.
@@ -105,11 +135,16 @@ private:
     bool slow;
   };
 
-  // Transitions are queued in pending_ by set_state_locked; unlock_and_deliver hands them to the listener.
-  void open_locked(const instant& now);
+  // Transitions are queued in pending_ by set_state_locked (and returned to the caller that made them);
+  // unlock_and_deliver hands them to the listener.
+  std::optional<breaker_transition> success_locked(const instant& now, millis_d latency);
+  std::optional<breaker_transition> failure_locked(const instant& now);
+  void count_success_locked();
+  void count_failure_locked(const instant& now, std::string message);
+  std::optional<breaker_transition> open_locked(const instant& now);
   void start_open_period_locked(const instant& now);  // opened_at, next attempt (jittered) from current_timeout_s_
-  void close_locked();
-  void set_state_locked(breaker_state to);
+  std::optional<breaker_transition> close_locked();
+  std::optional<breaker_transition> set_state_locked(breaker_state to);
   [[nodiscard]] bool should_open_locked() const;
   void push_outcome_locked(outcome o);
   [[nodiscard]] double backoff_s_locked() const;  // of the next open period, without jitter

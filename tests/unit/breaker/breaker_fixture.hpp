@@ -35,6 +35,9 @@ inline config::breaker_config rate_settings(int window_size, int minimum_calls, 
   return c;
 }
 
+// A transition of the fixture's breaker ("database"), to compare with what the breaker's calls return.
+inline breaker_transition transition(breaker_state from, breaker_state to) { return {"database", from, to}; }
+
 inline circuit_breaker::unit_random pinned(double u) {
   return [u] { return u; };
 }

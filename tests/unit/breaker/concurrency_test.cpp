@@ -45,7 +45,7 @@ TEST(circuit_breaker_concurrency, eight_concurrent_callers_get_exactly_one_trial
     for (int t = 0; t < threads; ++t) {
       callers.emplace_back([&] {
         start.arrive_and_wait();
-        switch (b.allow(now)) {
+        switch (b.allow(now).kind) {
           case admission::trial: ++trials; break;
           case admission::rejected: ++rejections; break;
           case admission::admitted: ADD_FAILURE() << "admitted while not closed"; break;
