@@ -116,11 +116,12 @@ public:
   // Gives a handed-out trial slot back, if any. Never changes the state: always returns nullopt.
   std::optional<breaker_transition> abandon(const instant& now);
 
-  // Manual operations; each starts a new period (see record_success) and returns the transition it caused.
+  // Manual operations, each returning the transition it caused. force_open and reset always start a new period
+  // (see record_success); trial_now does when it moves the state.
   // force_open: opens now for the current recovery timeout and counts as an open; when already open, restarts the
   // open period with the same timeout (not counted again, no transition).
   std::optional<breaker_transition> force_open(const instant& now);
-  // Closes now; the failure count and the backoff doubling start over. Calls in flight become late.
+  // Closes now; the failure count and the backoff doubling start over. Ticketed calls in flight become late.
   std::optional<breaker_transition> reset(const instant& now);
   // open -> half_open at once; no-op in other states.
   std::optional<breaker_transition> trial_now(const instant& now);
