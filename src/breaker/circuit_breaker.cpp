@@ -66,7 +66,10 @@ admission_ticket circuit_breaker::allow(const instant& now) {
   std::unique_lock lock(mutex_);
   admission_ticket ticket;
   switch (state_) {
-    case breaker_state::closed: ticket.kind = admission::admitted; return ticket;
+    case breaker_state::closed:
+      ticket.kind = admission::admitted;
+      ticket.epoch = epoch_;
+      return ticket;
     case breaker_state::open:
       if (next_attempt_steady_ && now.steady >= *next_attempt_steady_) {
         ticket.transition = set_state_locked(breaker_state::half_open);
@@ -87,23 +90,40 @@ admission_ticket circuit_breaker::allow(const instant& now) {
       }
       break;
   }
+  ticket.epoch = epoch_;
   ++version_;
   unlock_and_deliver(lock);
   return ticket;
 }
 
-std::optional<breaker_transition> circuit_breaker::record_success(const admission_ticket& /*ticket*/,
-                                                                  const instant& now, millis_d latency) {
-  return record_success(now, latency);
-}
-
-std::optional<breaker_transition> circuit_breaker::record_failure(const admission_ticket& /*ticket*/,
-                                                                  const instant& now, std::string message,
+std::optional<breaker_transition> circuit_breaker::record_success(const admission_ticket& ticket, const instant& now,
                                                                   millis_d latency) {
-  return record_failure(now, std::move(message), latency);
+  std::unique_lock lock(mutex_);
+  count_success_locked();
+  std::optional<breaker_transition> transition;
+  if (in_current_period_locked(ticket)) transition = success_locked(now, latency);
+  unlock_and_deliver(lock);
+  return transition;
 }
 
-void circuit_breaker::abandon(const admission_ticket& /*ticket*/, const instant& now) { abandon(now); }
+// Failed calls are never counted as slow: they already count as failures. `latency` is accepted for symmetry.
+std::optional<breaker_transition> circuit_breaker::record_failure(const admission_ticket& ticket, const instant& now,
+                                                                  std::string message, millis_d /*latency*/) {
+  std::unique_lock lock(mutex_);
+  count_failure_locked(now, std::move(message));
+  std::optional<breaker_transition> transition;
+  if (in_current_period_locked(ticket)) transition = failure_locked(now);
+  unlock_and_deliver(lock);
+  return transition;
+}
+
+void circuit_breaker::abandon(const admission_ticket& ticket, const instant& /*now*/) {
+  std::lock_guard lock(mutex_);
+  if (ticket.kind == admission::trial && in_current_period_locked(ticket)) {
+    trial_taken_ = false;
+    ++version_;
+  }
+}
 
 std::optional<breaker_transition> circuit_breaker::record_success(const instant& now, millis_d latency) {
   std::unique_lock lock(mutex_);
@@ -113,7 +133,6 @@ std::optional<breaker_transition> circuit_breaker::record_success(const instant&
   return transition;
 }
 
-// Failed calls are never counted as slow: they already count as failures. `latency` is accepted for symmetry.
 std::optional<breaker_transition> circuit_breaker::record_failure(const instant& now, std::string message,
                                                                   millis_d /*latency*/) {
   std::unique_lock lock(mutex_);
@@ -137,6 +156,7 @@ std::optional<breaker_transition> circuit_breaker::force_open(const instant& now
   std::optional<breaker_transition> transition;
   if (state_ == breaker_state::open) {
     start_open_period_locked(now);
+    ++epoch_;
   } else {
     transition = open_locked(now);
   }
@@ -152,6 +172,9 @@ std::optional<breaker_transition> circuit_breaker::reset(const instant& /*now*/)
     transition = close_locked();
     ++version_;
   }
+  // Even a clean breaker starts a new period: calls admitted before the reset must not count after it. The epoch
+  // is not in the snapshot, so the version need not move.
+  ++epoch_;
   unlock_and_deliver(lock);
   return transition;
 }
@@ -235,6 +258,17 @@ void circuit_breaker::count_failure_locked(const instant& now, std::string messa
   last_failure_ = std::move(message);
 }
 
+bool circuit_breaker::in_current_period_locked(const admission_ticket& ticket) const {
+  if (ticket.epoch != epoch_) return false;
+  // Every state change moves the epoch, so the state checks only guard against a ticket not made by allow().
+  switch (ticket.kind) {
+    case admission::admitted: return state_ == breaker_state::closed;
+    case admission::trial: return state_ == breaker_state::half_open && trial_taken_;
+    case admission::rejected: return false;
+  }
+  return false;
+}
+
 std::optional<breaker_transition> circuit_breaker::success_locked(const instant& now, millis_d latency) {
   switch (state_) {
     case breaker_state::closed:
@@ -310,6 +344,7 @@ std::optional<breaker_transition> circuit_breaker::set_state_locked(breaker_stat
   breaker_transition transition{name_, state_, to};
   pending_.push_back(transition);
   state_ = to;
+  ++epoch_;
   return transition;
 }
 

@@ -35,7 +35,7 @@ struct breaker_transition {
 // What allow() hands out. Compares equal to its admission, so `b.allow(now) == admission::trial` reads as before.
 struct admission_ticket {
   admission kind = admission::rejected;
-  std::uint64_t epoch = 0;                       // the breaker's period when admitted
+  std::uint64_t epoch = 0;                       // the breaker's period when admitted (see circuit_breaker)
   std::optional<breaker_transition> transition;  // open -> half_open caused by this call, if any
   friend bool operator==(const admission_ticket& t, admission a) noexcept { return t.kind == a; }
 };
@@ -92,27 +92,36 @@ public:
 
   // The outcome of a call admitted with `ticket`; `latency` feeds the slow-call rule in rate mode. Returns the
   // transition it caused (closed -> open, half_open -> closed, half_open -> open), if any.
+  //
+  // The breaker's epoch moves on every state change and on every reset() and force_open(): each starts a new
+  // period. A result whose ticket is from an earlier period, or was rejected, is late: it is counted (successes or
+  // failures, last_failure) but changes neither the state nor the failure count or window, and returns nullopt.
+  // So a trial interrupted by reset() or force_open(), or a closed-state call that outlived an open, never moves
+  // the breaker.
   std::optional<breaker_transition> record_success(const admission_ticket& ticket, const instant& now,
                                                    millis_d latency = millis_d{0});
   std::optional<breaker_transition> record_failure(const admission_ticket& ticket, const instant& now,
                                                    std::string message, millis_d latency = millis_d{0});
-  // An admitted call that could not start: counts as neither; the trial slot is given back.
+  // An admitted call that could not start: counts as neither; the trial slot is given back. Does nothing for a
+  // ticket from an earlier period (a newer trial may hold the slot) or for a ticket that was not a trial.
   void abandon(const admission_ticket& ticket, const instant& now);
 
   // Ticket-less results, for callers that cannot keep the ticket: the breaker cannot tell which call they belong
   // to. A result while open, or while half_open with no trial handed out, is counted but changes neither the state
-  // nor the failure count; while a trial is out, the first result reported settles it.
+  // nor the failure count; while a trial is out, the first result reported settles it; while closed, it counts as
+  // a closed-state result even if its call was admitted before a reset().
   std::optional<breaker_transition> record_success(const instant& now, millis_d latency = millis_d{0});
   std::optional<breaker_transition> record_failure(const instant& now, std::string message,
                                                    millis_d latency = millis_d{0});
   // Gives a handed-out trial slot back, if any. Never changes the state: always returns nullopt.
   std::optional<breaker_transition> abandon(const instant& now);
 
-  // Manual operations; each returns the transition it caused.
+  // Manual operations, each returning the transition it caused. force_open and reset always start a new period
+  // (see record_success); trial_now does when it moves the state.
   // force_open: opens now for the current recovery timeout and counts as an open; when already open, restarts the
   // open period with the same timeout (not counted again, no transition).
   std::optional<breaker_transition> force_open(const instant& now);
-  // Closes now; the failure count and the backoff doubling start over.
+  // Closes now; the failure count and the backoff doubling start over. Ticketed calls in flight become late.
   std::optional<breaker_transition> reset(const instant& now);
   // open -> half_open at once; no-op in other states.
   std::optional<breaker_transition> trial_now(const instant& now);
@@ -137,6 +146,8 @@ private:
 
   // Transitions are queued in pending_ by set_state_locked (and returned to the caller that made them);
   // unlock_and_deliver hands them to the listener.
+  // The ticket was handed out in this period and, if a trial, still holds the trial slot (not abandoned).
+  [[nodiscard]] bool in_current_period_locked(const admission_ticket& ticket) const;
   std::optional<breaker_transition> success_locked(const instant& now, millis_d latency);
   std::optional<breaker_transition> failure_locked(const instant& now);
   void count_success_locked();
@@ -163,6 +174,7 @@ private:
 
   breaker_state state_ = breaker_state::closed;
   bool trial_taken_ = false;
+  std::uint64_t epoch_ = 1;  // the period; moves on every state change, reset and force_open. 0 is never current
   int consecutive_failures_ = 0;
   std::deque<outcome> window_;
   int opens_in_episode_ = 0;      // k: opens since the breaker last closed

@@ -9,9 +9,17 @@
 #include <gtest/gtest.h>
 
 #include <mutex>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
+
+namespace healthd {
+
+// Readable gtest failures for states ("open", not "4-byte object <01-00 00-00>").
+inline void PrintTo(breaker_state s, std::ostream* os) { *os << to_string(s); }
+
+}  // namespace healthd
 
 namespace healthd::test {
 

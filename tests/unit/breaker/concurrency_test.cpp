@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <latch>
 #include <thread>
@@ -65,66 +66,78 @@ TEST(circuit_breaker_concurrency, eight_concurrent_callers_get_exactly_one_trial
   EXPECT_EQ(s.times_opened, static_cast<std::uint64_t>(rounds + 1));
 }
 
+// Each trial's life is stamped on one global sequence: `admitted` after allow() handed it out, `reported` just
+// before its record_*/abandon call. A breaker that hands out the next trial only after the previous one was
+// reported gives intervals that never overlap: each trial is admitted after the previous one's report. Two trials
+// out at once show as an admission before the previous report.
 TEST(circuit_breaker_concurrency, at_most_one_trial_in_flight_under_contention) {
+  struct trial_interval {
+    std::uint64_t admitted;
+    std::uint64_t reported;
+  };
   constexpr int workers = 4;
-  constexpr int calls_per_worker = 3000;
+  constexpr int calls_per_worker = 500;
   manual_clock clock;
   circuit_breaker b(consecutive_settings(3, 0.001, 0.004, 0.5));  // real generator
-  std::atomic<int> trials_in_flight{0};
-  std::atomic<int> most_in_flight{0};
+  std::atomic<std::uint64_t> sequence{0};
+  std::vector<std::vector<trial_interval>> trials(workers);
   std::atomic<std::uint64_t> successes{0};
   std::atomic<std::uint64_t> failures{0};
   std::atomic<std::uint64_t> rejections{0};
-  std::atomic<bool> done{false};
-
-  std::thread ticker([&] {
-    while (!done.load())
-      clock.advance(std::chrono::microseconds{200});
-  });
   std::vector<std::thread> threads;
   threads.reserve(workers);
   for (int w = 0; w < workers; ++w) {
     threads.emplace_back([&, w] {
-      for (int i = 0; i < calls_per_worker; ++i) {
-        const auto a = b.allow(clock.now());
-        if (a == admission::rejected) {
+      auto& mine = trials[static_cast<std::size_t>(w)];
+      // Rejections do not count towards the calls; a rejected caller moves time on, so every open period ends.
+      for (int i = 0; i < calls_per_worker;) {
+        const auto ticket = b.allow(clock.now());
+        if (ticket == admission::rejected) {
           ++rejections;
+          clock.advance(std::chrono::microseconds{200});
+          std::this_thread::yield();
           continue;
         }
-        if (a == admission::trial) {
-          const int now_in_flight = ++trials_in_flight;
-          int seen = most_in_flight.load();
-          while (now_in_flight > seen && !most_in_flight.compare_exchange_weak(seen, now_in_flight)) {
-          }
-          // Leave the count before reporting: the report frees the slot for the next trial.
-          --trials_in_flight;
-        }
-        switch ((i + w) % 3) {
+        ++i;
+        const bool trial = ticket == admission::trial;
+        const auto admitted = trial ? sequence.fetch_add(1) + 1 : 0;
+        // Stay in flight a moment, so a second trial handed out meanwhile would be seen.
+        if (trial) std::this_thread::yield();
+        const auto reported = trial ? sequence.fetch_add(1) + 1 : 0;
+        // Mostly failures, so the breaker keeps reopening; trials end in each of the three ways.
+        const int pick = trial ? (i + w) % 3 : ((i + w) % 4 == 0 ? 0 : 1);
+        switch (pick) {
           case 0:
-            b.record_success(clock.now(), millis_d{1});
+            b.record_success(ticket, clock.now(), millis_d{1});
             ++successes;
             break;
           case 1:
-            b.record_failure(clock.now(), "down");
+            b.record_failure(ticket, clock.now(), "down");
             ++failures;
             break;
-          default:
-            if (a == admission::trial) {
-              b.abandon(clock.now());
-            } else {
-              b.record_failure(clock.now(), "down");
-              ++failures;
-            }
+          default: b.abandon(ticket, clock.now());
         }
+        if (trial) mine.push_back({admitted, reported});
       }
     });
   }
   for (auto& t : threads)
     t.join();
-  done = true;
-  ticker.join();
 
-  EXPECT_LE(most_in_flight.load(), 1);
+  std::vector<trial_interval> all;
+  for (const auto& mine : trials)
+    all.insert(all.end(), mine.begin(), mine.end());
+  std::sort(all.begin(), all.end(), [](const auto& l, const auto& r) { return l.admitted < r.admitted; });
+  ASSERT_GE(all.size(), 100U) << "too few trials to compare";
+  int overlaps = 0;
+  for (std::size_t i = 1; i < all.size(); ++i) {
+    if (all[i].admitted < all[i - 1].reported) {
+      if (overlaps++ == 0)
+        ADD_FAILURE() << "trial admitted at " << all[i].admitted << " while the one admitted at " << all[i - 1].admitted
+                      << " was reported only at " << all[i - 1].reported;
+    }
+  }
+  EXPECT_EQ(overlaps, 0) << "of " << all.size() << " trials";
   const auto s = b.snapshot();
   EXPECT_EQ(s.successes, successes.load());
   EXPECT_EQ(s.failures, failures.load());

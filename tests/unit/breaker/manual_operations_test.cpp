@@ -115,7 +115,8 @@ TEST(circuit_breaker_manual, reset_from_half_open_frees_the_trial) {
   b.reset(clock.now());
   EXPECT_EQ(b.state(), closed);
   EXPECT_FALSE(b.snapshot().trial_in_progress);
-  // The old trial reports late: a closed-state failure like any other.
+  // Without its ticket the old trial's result cannot be told from a new call's: a closed-state failure like any
+  // other (with the ticket it is late: late_results_test.cpp).
   b.record_failure(clock.now(), "late trial");
   EXPECT_EQ(b.state(), open);
 }

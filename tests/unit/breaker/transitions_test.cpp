@@ -161,5 +161,22 @@ TEST(circuit_breaker_transitions, subsystems_sharing_a_breaker_each_get_only_the
                                                         transition(half_open, closed)}));
 }
 
+TEST(circuit_breaker_transitions, concurrent_failures_of_two_subsystems_return_the_open_once) {
+  manual_clock clock;
+  transition_log log;
+  circuit_breaker b(consecutive_settings(1), pinned(0));
+  b.set_listener(log.listener());
+  const auto database = b.allow(clock.now());
+  const auto replica = b.allow(clock.now());
+  EXPECT_EQ(b.record_failure(database, clock.now(), "database refused"), transition(closed, open));
+  EXPECT_EQ(b.record_failure(replica, clock.now(), "replica refused"), std::nullopt);
+  const auto s = b.snapshot();
+  EXPECT_EQ(s.state, open);
+  EXPECT_EQ(s.times_opened, 1U);
+  EXPECT_EQ(s.failure_count, 1);
+  EXPECT_EQ(s.failures, 2U);
+  EXPECT_EQ(log.all(), (std::vector<breaker_transition>{transition(closed, open)}));
+}
+
 }  // namespace
 }  // namespace healthd
