@@ -1,11 +1,17 @@
 #include "healthd/core/status_rules.hpp"
 
 #include <cstddef>
+#include <string>
 
 namespace healthd {
 
 health_status subsystem_status(const subsystem_facts& facts) noexcept {
-  if (!facts.last_probe) return health_status::pending;
+  if (!facts.last_probe) {
+    if (!facts.refused_by_breaker) return health_status::pending;
+    if (facts.breaker == breaker_state::open) return health_status::critical;
+    if (facts.breaker == breaker_state::half_open) return health_status::recovering;
+    return health_status::pending;
+  }
   if (facts.breaker == breaker_state::half_open || facts.heal_running || facts.awaiting_verification) {
     return health_status::recovering;
   }
@@ -41,6 +47,14 @@ health_status platform_status(std::span<const platform_member> members) noexcept
   if (any_recovering) return health_status::recovering;
   if (any_degraded || critical > 0) return health_status::degraded;
   return health_status::healthy;
+}
+
+std::string dependency_message(std::string_view dependency, health_status status) {
+  return "dependency " + std::string(dependency) + " is " + std::string(to_string(status));
+}
+
+std::string healing_exhausted_message(int attempts_last_hour) {
+  return "healing exhausted: " + std::to_string(attempts_last_hour) + " attempts in the last hour";
 }
 
 }  // namespace healthd

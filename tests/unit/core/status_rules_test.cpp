@@ -46,6 +46,37 @@ const std::vector<subsystem_row> subsystem_table = {
     {ps::healthy, std::nullopt, false, false, hs::healthy},
 };
 
+TEST(status_rules, never_probed_but_refused_by_its_breaker_follows_the_breaker) {
+  const auto refused = [](std::optional<bs> breaker) {
+    subsystem_facts facts;
+    facts.breaker = breaker;
+    facts.refused_by_breaker = true;
+    return subsystem_status(facts);
+  };
+  EXPECT_EQ(refused(bs::open), hs::critical);
+  EXPECT_EQ(refused(bs::half_open), hs::recovering);
+  EXPECT_EQ(refused(bs::closed), hs::pending);  // it will be probed at once
+}
+
+TEST(status_rules, dependency_rule_names_the_first_blocking_dependency) {
+  const std::vector<std::string> deps = {"cache", "database", "queue"};
+  const auto lookup = [](std::string_view name) -> std::optional<hs> {
+    if (name == "cache") return hs::degraded;
+    if (name == "database") return hs::recovering;
+    if (name == "queue") return hs::critical;
+    return std::nullopt;
+  };
+  const auto blocking = blocking_dependency(deps, lookup);
+  ASSERT_TRUE(blocking.has_value());
+  EXPECT_EQ(blocking->first, "database");
+  EXPECT_EQ(blocking->second, hs::recovering);
+  EXPECT_EQ(dependency_message(blocking->first, blocking->second), "dependency database is recovering");
+  EXPECT_FALSE(blocking_dependency({"cache", "unknown"}, lookup).has_value());
+  for (auto s : {hs::pending, hs::healthy, hs::degraded})
+    EXPECT_FALSE(blocks_dependents(s));
+  EXPECT_EQ(healing_exhausted_message(6), "healing exhausted: 6 attempts in the last hour");
+}
+
 TEST(status_rules, subsystem_status_follows_the_table) {
   for (std::size_t i = 0; i < subsystem_table.size(); ++i) {
     const auto& row = subsystem_table[i];
