@@ -108,21 +108,28 @@ http_response heal_outcome_response(const manual_heal_outcome& outcome) {
     if (refused.retry_after) response.set_header("Retry-After", std::to_string(refused.retry_after->count()));
     return response;
   };
+  // Every 503 says when to come back.
+  const auto unavailable = [](http_response response) {
+    if (!response.header("Retry-After")) {
+      response.set_header("Retry-After", std::to_string(default_cap_retry_after.count()));
+    }
+    return response;
+  };
   switch (refused.reason) {
     case heal_refusal::unknown_subsystem: return answer(404, "not_found", "unknown subsystem");
     case heal_refusal::heal_in_progress: return answer(409, "heal_in_progress", "a heal of this subsystem is running");
     case heal_refusal::dependency_critical:
       return answer(409, "dependency_critical", "a dependency of this subsystem is critical");
     case heal_refusal::no_heal_actions: return answer(409, "no_heal_actions", "the subsystem has no heal actions");
-    case heal_refusal::platform_cap_full: {
-      auto response = answer(503, "platform_cap_full", "the platform-wide limit of concurrent heals is reached");
-      if (!response.header("Retry-After")) {
-        response.set_header("Retry-After", std::to_string(default_cap_retry_after.count()));
-      }
-      return response;
-    }
+    case heal_refusal::platform_cap_full:
+      return unavailable(answer(503, "platform_cap_full", "the platform-wide limit of concurrent heals is reached"));
     case heal_refusal::audit_write_failed:
       return answer(500, "audit_write_failed", "the heal ran but its audit entry could not be written");
+    case heal_refusal::shutting_down: return unavailable(answer(503, "shutting_down", "the daemon is shutting down"));
+    // A forced heal bypasses the automatic limits; these answer other triggers (log rules) that share this mapping.
+    case heal_refusal::hourly_limit: return answer(429, "hourly_limit", "the hourly heal limit is reached");
+    case heal_refusal::cooldown: return answer(429, "cooldown", "the heal cooldown is running");
+    case heal_refusal::healing_mode: return answer(409, "healing_mode", "healing.mode does not allow this heal");
   }
   return error_response(500, "internal_error", "unknown heal refusal");
 }

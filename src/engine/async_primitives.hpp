@@ -1,5 +1,5 @@
 #pragma once
-// Internal to src/engine: the two waiting primitives the engine needs and Asio 1.81 lacks.
+// Internal to src/engine: the heal-slot semaphore the engine needs and Asio 1.81 lacks.
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
@@ -16,6 +16,8 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <utility>
 
 namespace healthd::detail {
 
@@ -56,7 +58,7 @@ public:
     return true;
   }
 
-  void release() {
+  void release() noexcept {
     std::unique_lock lock(mutex_);
     if (!waiters_.empty() && in_use_ <= capacity_) {
       auto h = std::move(waiters_.front());
@@ -95,6 +97,40 @@ public:
       complete(std::move(h), boost::asio::error::operation_aborted);
   }
 
+  // A slot held until the lease is destroyed: whatever path a heal takes, exceptions included, it gives it back.
+  class lease {
+  public:
+    lease() = default;
+    lease(const lease&) = delete;
+    lease& operator=(const lease&) = delete;
+    lease(lease&& other) noexcept : slots_(std::exchange(other.slots_, nullptr)) {}
+    lease& operator=(lease&& other) noexcept {
+      if (this != &other) {
+        reset();
+        slots_ = std::exchange(other.slots_, nullptr);
+      }
+      return *this;
+    }
+    ~lease() { reset(); }
+    void reset() noexcept {
+      if (slots_ != nullptr) std::exchange(slots_, nullptr)->release();
+    }
+    [[nodiscard]] bool held() const noexcept { return slots_ != nullptr; }
+
+  private:
+    friend class heal_slots;
+    explicit lease(heal_slots* slots) noexcept : slots_(slots) {}
+    heal_slots* slots_ = nullptr;
+  };
+
+  // A lease on a slot free now (see try_acquire); nullopt when none is.
+  [[nodiscard]] std::optional<lease> try_lease() {
+    if (!try_acquire()) return std::nullopt;
+    return lease(this);
+  }
+  // Wraps a slot that async_acquire granted.
+  [[nodiscard]] lease adopt() noexcept { return lease(this); }
+
   [[nodiscard]] std::size_t in_use() const {
     std::lock_guard lock(mutex_);
     return in_use_;
@@ -116,41 +152,6 @@ private:
   std::size_t in_use_ = 0;
   bool stopped_ = false;
   std::deque<waiter> waiters_;
-};
-
-// Mutual exclusion between coroutines of one strand (a subsystem's probe rounds and heals), FIFO. Use only from
-// that strand: it has no lock of its own.
-class strand_gate {
-public:
-  explicit strand_gate(boost::asio::any_io_executor strand) : strand_(std::move(strand)) {}
-
-  boost::asio::awaitable<void> acquire() {
-    if (!held_) {
-      held_ = true;
-      co_return;
-    }
-    auto timer = std::make_shared<boost::asio::steady_timer>(strand_, boost::asio::steady_timer::time_point::max());
-    waiters_.push_back(timer);
-    // release() cancels the timer to hand the gate over; the gate stays held on our behalf.
-    (void)co_await timer->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-  }
-
-  void release() {
-    if (waiters_.empty()) {
-      held_ = false;
-      return;
-    }
-    auto next = std::move(waiters_.front());
-    waiters_.pop_front();
-    next->cancel();
-  }
-
-  [[nodiscard]] bool held() const noexcept { return held_; }
-
-private:
-  boost::asio::any_io_executor strand_;
-  bool held_ = false;
-  std::deque<std::shared_ptr<boost::asio::steady_timer>> waiters_;
 };
 
 }  // namespace healthd::detail

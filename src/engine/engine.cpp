@@ -1,5 +1,6 @@
 #include "healthd/engine/engine.hpp"
 
+#include "healthd/core/status_rules.hpp"
 #include "healthd/engine/schedule.hpp"
 
 #include "engine_core.hpp"
@@ -53,19 +54,26 @@ runner_parts engine_core::build_parts(const config::daemon_config& cfg, const co
   if (const auto* loop = cfg.find_loop(s.loop)) parts.loop_interval_s = loop->interval_s;
   probes::probe_context pc{strand, deps.pool.get(), cfg.secrets, s.name};
   parts.probe = deps.probes->create(s.probe, pc);
-  actions::action_context ac{strand, deps.pool.get(), cfg.secrets, s.name, parts.probe.get(), s.probe};
+  const auto ac = action_context(cfg, s, strand, parts.probe.get());
   for (const auto& a : s.heal.actions)
     parts.ladder.push_back(deps.actions->create(a, ac));
   for (const auto& task : cfg.maintenance) {
     if (task.subsystem != s.name) continue;
-    parts.maintenance.emplace(task.name, std::make_pair(task, deps.actions->create(task.action, ac)));
+    const auto label = task.action.name ? task.action.label() : task.action.type + ":" + task.name;
+    parts.maintenance.emplace(
+        task.name, heal_override_action{deps.actions->create(task.action, ac), label, task.action.timeout_ms});
   }
   return parts;
 }
 
+actions::action_context engine_core::action_context(const config::daemon_config& cfg, const config::subsystem_config& s,
+                                                    const asio::any_io_executor& strand, probes::probe* probe) const {
+  return {strand, deps.pool.get(), cfg.secrets, s.name, probe, s.probe};
+}
+
 asio::awaitable<std::pair<healing_entry, bool>> engine_core::record(healing_entry entry) {
   entry.timestamp = now().wall;
-  entry.platform_status = deps.state->view().status;
+  entry.platform_status = deps.state->platform_status();
   auto stored = deps.log->append(std::move(entry));
   spdlog::info("healing: {} {} ({}) {}: {}", stored.subsystem, stored.action, to_string(stored.trigger),
                to_string(stored.result), stored.detail);
@@ -89,16 +97,21 @@ asio::awaitable<std::pair<healing_entry, bool>> engine_core::record(healing_entr
 std::optional<std::pair<std::string, health_status>> engine_core::blocking_dependency(
     const config::subsystem_config& s) const {
   if (s.depends_on.empty()) return std::nullopt;
-  const auto view = deps.state->view();
-  for (const auto& dep : s.depends_on) {
-    auto it = std::find_if(view.subsystems.begin(), view.subsystems.end(),
-                           [&](const subsystem_view& v) { return v.name == dep; });
-    if (it != view.subsystems.end() &&
-        (it->status == health_status::critical || it->status == health_status::recovering)) {
-      return std::make_pair(dep, it->status);
+  return healthd::blocking_dependency(s.depends_on,
+                                      [this](std::string_view name) { return deps.state->find_status(name); });
+}
+
+void engine_core::breaker_moved(const std::string& breaker, breaker_state to, std::string_view by) const {
+  std::vector<std::shared_ptr<subsystem_runner>> sharing;
+  {
+    std::lock_guard lock(mutex);
+    for (const auto& s : config->subsystems) {
+      if (s.breaker != breaker || s.name == by) continue;
+      if (auto it = runners.find(s.name); it != runners.end()) sharing.push_back(it->second);
     }
   }
-  return std::nullopt;
+  for (const auto& runner : sharing)
+    runner->breaker_changed(to);
 }
 
 std::vector<std::shared_ptr<subsystem_runner>> engine_core::runners_in_loop(const std::string& loop) const {
@@ -133,12 +146,7 @@ asio::awaitable<void> run_loop(std::shared_ptr<engine_core> core, std::shared_pt
     if (loop->config.name == optimization_loop) {
       core->deps.state->refresh_hour_summaries(core->now().steady);
       for (const auto& task : core->current_config()->maintenance) {
-        if (auto runner = core->find_runner(task.subsystem)) {
-          asio::co_spawn(runner->strand(), runner->run_maintenance(task.name),
-                         [name = task.name](const std::exception_ptr& e) {
-                           if (e) spdlog::error("maintenance task {} failed with an exception", name);
-                         });
-        }
+        if (auto runner = core->find_runner(task.subsystem)) runner->maintain(task.name);
       }
     }
     next = next_tick(start, interval, core->now().steady);
@@ -282,14 +290,43 @@ engine_counters engine::counters() const {
           core_->watch_wakeups.load()};
 }
 
-asio::awaitable<manual_heal_outcome> engine::heal(manual_heal_request request) {
+asio::awaitable<trigger_outcome> engine::trigger(trigger_request request) {
   auto runner = core_->find_runner(request.subsystem);
   if (!runner) {
-    co_return manual_heal_refused{heal_refusal::unknown_subsystem, "unknown subsystem \"" + request.subsystem + "\"",
-                                  std::nullopt};
+    co_return trigger_refused{heal_refusal::unknown_subsystem, "unknown subsystem \"" + request.subsystem + "\"",
+                              std::nullopt};
   }
-  auto heal_on_strand = runner->manual_heal(std::move(request));
-  co_return co_await asio::co_spawn(runner->strand(), std::move(heal_on_strand), use_awaitable);
+  auto on_strand = runner->trigger(std::move(request));
+  co_return co_await asio::co_spawn(runner->strand(), std::move(on_strand), use_awaitable);
+}
+
+asio::awaitable<manual_heal_outcome> engine::heal(manual_heal_request request) {
+  auto subsystem = request.subsystem;
+  trigger_request forced{std::move(request.subsystem), heal_trigger::manual, std::move(request.reason), {}};
+  auto outcome = co_await trigger(std::move(forced));
+  if (auto* refused = std::get_if<trigger_refused>(&outcome)) {
+    co_return manual_heal_refused{refused->reason, std::move(refused->message), refused->retry_after};
+  }
+  if (auto* started = std::get_if<trigger_started>(&outcome)) {
+    if (!started->durable) {
+      co_return manual_heal_refused{heal_refusal::audit_write_failed,
+                                    "the heal ran, but its healing-log entry could not be written to the audit file",
+                                    std::nullopt};
+    }
+    co_return manual_heal_done{std::move(subsystem), started->result, std::move(started->entries), started->status};
+  }
+  // A forced heal is never deferred; answer as a heal already under way would be.
+  co_return manual_heal_refused{heal_refusal::heal_in_progress, std::get<trigger_deferred>(outcome).message,
+                                std::nullopt};
+}
+
+std::shared_ptr<actions::action> engine::build_action(const std::string& subsystem,
+                                                      const config::action_config& action) const {
+  const auto config = core_->current_config();
+  const auto* s = config->find_subsystem(subsystem);
+  auto runner = core_->find_runner(subsystem);
+  if (s == nullptr || !runner) throw std::invalid_argument("unknown subsystem \"" + subsystem + "\"");
+  return core_->deps.actions->create(action, core_->action_context(*config, *s, runner->strand(), nullptr));
 }
 
 }  // namespace healthd

@@ -4,6 +4,7 @@
 #include "healthd/actions/action.hpp"
 #include "healthd/actions/registry.hpp"
 #include "healthd/engine/engine.hpp"
+#include "healthd/engine/trigger.hpp"
 #include "healthd/probes/blocking_pool.hpp"
 #include "healthd/probes/probe.hpp"
 #include "healthd/probes/registry.hpp"
@@ -28,12 +29,13 @@ class subsystem_runner;
 
 // A subsystem's probe and actions, built together (the reconnect action holds the probe) before they are handed to
 // a runner, so that a config that cannot be built is refused before anything changes.
+// Shared, so that work in flight keeps what it runs even if a reload swaps the parts.
 struct runner_parts {
   config::subsystem_config config;
   double loop_interval_s = 30;
-  std::unique_ptr<probes::probe> probe;
-  std::vector<std::unique_ptr<actions::action>> ladder;  // heal.actions, in order
-  std::map<std::string, std::pair<config::maintenance_task, std::unique_ptr<actions::action>>> maintenance;
+  std::shared_ptr<probes::probe> probe;
+  std::vector<std::shared_ptr<actions::action>> ladder;     // heal.actions, in order
+  std::map<std::string, heal_override_action> maintenance;  // by task name
 };
 
 struct loop_state {
@@ -54,13 +56,21 @@ struct engine_core : std::enable_shared_from_this<engine_core> {
   [[nodiscard]] runner_parts build_parts(const config::daemon_config& config, const config::subsystem_config& s,
                                          const boost::asio::any_io_executor& strand) const;
 
+  [[nodiscard]] actions::action_context action_context(const config::daemon_config& config,
+                                                       const config::subsystem_config& s,
+                                                       const boost::asio::any_io_executor& strand,
+                                                       probes::probe* probe) const;
+
   // Stamps the entry (time, platform status), appends it to the healing log and, with an audit file, makes it
   // durable first on the blocking pool. Returns the stored entry and whether it reached the audit file.
   boost::asio::awaitable<std::pair<healing_entry, bool>> record(healing_entry entry);
 
-  // The first dependency of `s` that is critical or recovering.
+  // The first dependency of `s` that is critical or recovering (the status rules' dependency rule).
   [[nodiscard]] std::optional<std::pair<std::string, health_status>> blocking_dependency(
       const config::subsystem_config& s) const;
+
+  // A breaker moved by `by`'s call: tell the other subsystems that share it.
+  void breaker_moved(const std::string& breaker, breaker_state to, std::string_view by) const;
 
   [[nodiscard]] std::vector<std::shared_ptr<subsystem_runner>> runners_in_loop(const std::string& loop) const;
   [[nodiscard]] std::shared_ptr<subsystem_runner> find_runner(std::string_view name) const;

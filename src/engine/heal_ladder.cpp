@@ -1,5 +1,7 @@
 #include "healthd/engine/heal_ladder.hpp"
 
+#include "healthd/core/status_rules.hpp"
+
 #include <algorithm>
 #include <chrono>
 
@@ -20,7 +22,7 @@ heal_decision heal_ladder::on_trigger(const instant& now, const heal_context& co
     if (dependency_logged_ == context.blocking_dependency) return d;
     dependency_logged_ = context.blocking_dependency;
     d.what = heal_decision::kind::skip;
-    d.detail = "dependency " + *context.blocking_dependency + " is " + std::string(to_string(context.blocking_status));
+    d.detail = dependency_message(*context.blocking_dependency, context.blocking_status);
     return d;
   }
   dependency_logged_.reset();
@@ -29,18 +31,15 @@ heal_decision heal_ladder::on_trigger(const instant& now, const heal_context& co
     if (exhausted_logged_) return d;
     exhausted_logged_ = true;
     d.what = heal_decision::kind::skip;
-    d.detail = "healing exhausted: " + std::to_string(*n) + " attempts in the last hour";
+    d.detail = healing_exhausted_message(*n);
     return d;
   }
   exhausted_logged_ = false;
 
-  if (last_attempt_) {
-    const auto ready_at = *last_attempt_ + to_duration(config_.cooldown_s);
-    if (now.steady < ready_at) {
-      d.what = heal_decision::kind::defer;
-      d.retry_at = ready_at;
-      return d;
-    }
+  if (const auto ready_at = cooldown_until(now)) {
+    d.what = heal_decision::kind::defer;
+    d.retry_at = *ready_at;
+    return d;
   }
 
   d.what = heal_decision::kind::run;
@@ -57,6 +56,19 @@ std::optional<std::size_t> heal_ladder::on_manual(const instant& now) {
   const auto rung = current_rung();
   record_attempt(now);
   return rung;
+}
+
+void heal_ladder::on_override(const instant& now) {
+  in_episode_ = true;
+  attempts_.push_back(now.steady);
+  last_attempt_ = now.steady;
+}
+
+std::optional<steady_time> heal_ladder::cooldown_until(const instant& now) const {
+  if (!last_attempt_) return std::nullopt;
+  const auto ready_at = *last_attempt_ + to_duration(config_.cooldown_s);
+  if (now.steady < ready_at) return ready_at;
+  return std::nullopt;
 }
 
 void heal_ladder::on_probe_passed() {

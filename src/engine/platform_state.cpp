@@ -43,6 +43,7 @@ void platform_state::record_locked(std::string_view subsystem, const probe_resul
   auto& r = it->second;
   r.last = result;
   r.last_at = at;
+  r.refused_by_breaker = false;
   r.consecutive_failures = passed(result.status) ? 0 : r.consecutive_failures + 1;
   r.history.push_back({at, result.status, result.latency.count(), result.message});
   while (r.history.size() > history_capacity)
@@ -55,6 +56,14 @@ void platform_state::refresh_hour_summaries(steady_time now) {
   std::lock_guard lock(mutex_);
   for (auto& [name, r] : records_)
     r.last_hour = r.stats.last_hour(now);
+  ++version_;
+}
+
+void platform_state::record_refusal(std::string_view subsystem) {
+  std::lock_guard lock(mutex_);
+  auto it = records_.find(subsystem);
+  if (it == records_.end() || it->second.last || it->second.refused_by_breaker) return;
+  it->second.refused_by_breaker = true;
   ++version_;
 }
 
@@ -95,8 +104,36 @@ std::vector<probe_sample> platform_state::history(std::string_view name) const {
 }
 
 health_status platform_state::status_of(std::string_view name) const {
-  auto s = subsystem(name);
-  return s ? s->status : health_status::pending;
+  return find_status(name).value_or(health_status::pending);
+}
+
+std::optional<health_status> platform_state::find_status(std::string_view name) const {
+  std::lock_guard lock(mutex_);
+  const auto* cfg = config_->find_subsystem(name);
+  auto it = records_.find(name);
+  if (cfg == nullptr || it == records_.end()) return std::nullopt;
+  return status_locked(*cfg, it->second);
+}
+
+health_status platform_state::platform_status() const {
+  std::lock_guard lock(mutex_);
+  std::vector<platform_member> members;
+  members.reserve(config_->subsystems.size());
+  for (const auto& cfg : config_->subsystems)
+    members.push_back({status_locked(cfg, records_.at(cfg.name)), cfg.critical});
+  return healthd::platform_status(members);
+}
+
+health_status platform_state::status_locked(const config::subsystem_config& cfg, const record& r) const {
+  subsystem_facts facts;
+  if (cfg.breaker) {
+    if (auto b = breakers_->find(*cfg.breaker)) facts.breaker = b->state();
+  }
+  if (r.last) facts.last_probe = r.last->status;
+  facts.refused_by_breaker = r.refused_by_breaker;
+  facts.heal_running = r.phase == heal_phase::running;
+  facts.awaiting_verification = r.phase == heal_phase::verifying;
+  return subsystem_status(facts);
 }
 
 state_version platform_state::version() const {
@@ -146,6 +183,7 @@ platform_view platform_state::view_locked() const {
       s.last_check = r.last_at;
       if (!view.checked_at || *r.last_at > *view.checked_at) view.checked_at = r.last_at;
     }
+    facts.refused_by_breaker = r.refused_by_breaker;
     facts.heal_running = r.phase == heal_phase::running;
     facts.awaiting_verification = r.phase == heal_phase::verifying;
     s.status = subsystem_status(facts);
@@ -160,24 +198,31 @@ platform_view platform_state::view_locked() const {
     members.push_back({s.status, s.critical});
     const auto& r = records_.at(s.name);
     std::optional<std::string> message;
-    if (s.status != health_status::healthy && s.status != health_status::pending) {
-      for (const auto& dep : s.depends_on) {
+    const bool unwell = s.status != health_status::healthy && s.status != health_status::pending;
+    if (unwell) {
+      const auto status_of = [&](std::string_view dep) -> std::optional<health_status> {
         auto it = std::find_if(view.subsystems.begin(), view.subsystems.end(),
                                [&](const subsystem_view& o) { return o.name == dep; });
-        if (it != view.subsystems.end() &&
-            (it->status == health_status::critical || it->status == health_status::recovering)) {
-          message = "dependency " + dep + " is " + std::string(to_string(it->status));
-          break;
-        }
-      }
+        if (it == view.subsystems.end()) return std::nullopt;
+        return it->status;
+      };
+      if (auto dep = blocking_dependency(s.depends_on, status_of))
+        message = dependency_message(dep->first, dep->second);
     }
-    if (!message && r.exhausted_attempts) {
-      message = "healing exhausted: " + std::to_string(*r.exhausted_attempts) + " attempts in the last hour";
-    }
+    if (!message && unwell && r.exhausted_attempts) message = healing_exhausted_message(*r.exhausted_attempts);
     if (!message && s.breaker_state == breaker_state::open) {
       const auto& b = breakers.at(*s.breaker);
       std::string text = "circuit open";
-      if (b.last_failure) text += " (last failure: " + *b.last_failure + ")";
+      if (!r.last && r.refused_by_breaker) {
+        // Never probed: the breaker was opened by the subsystems it is shared with.
+        std::string others;
+        for (const auto& o : config_->subsystems) {
+          if (o.breaker == s.breaker && o.name != s.name) others += (others.empty() ? "" : ", ") + o.name;
+        }
+        if (!others.empty()) text += " (shared with " + others + ")";
+      } else if (b.last_failure) {
+        text += " (last failure: " + *b.last_failure + ")";
+      }
       if (b.next_attempt_at) text += ", next attempt at " + format_rfc3339_ms(*b.next_attempt_at);
       message = std::move(text);
     }
@@ -190,7 +235,7 @@ platform_view platform_state::view_locked() const {
       case health_status::pending: ++view.summary.pending; break;
     }
   }
-  view.status = platform_status(members);
+  view.status = healthd::platform_status(members);
   return view;
 }
 

@@ -1,7 +1,5 @@
 #include "subsystem_runner.hpp"
 
-#include "healthd/engine/schedule.hpp"
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -24,20 +22,29 @@ namespace {
 constexpr auto deadline_slack = 2s;
 constexpr auto retry_after_cap_full = std::chrono::seconds{10};
 
-void log_exception(const std::string& what, const std::exception_ptr& e) {
-  if (!e) return;
+std::string describe(const std::exception_ptr& e) {
   try {
     std::rethrow_exception(e);
   } catch (const std::exception& ex) {
-    spdlog::error("{}: {}", what, ex.what());
+    return ex.what();
   } catch (...) {
-    spdlog::error("{}: unknown exception", what);
+    return "unknown exception";
   }
 }
 
-manual_heal_refused refusal(heal_refusal reason, std::string message,
-                            std::optional<std::chrono::seconds> retry_after = std::nullopt) {
-  return {reason, std::move(message), retry_after};
+template <typename... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+
+std::optional<breaker_transition> record_in(circuit_breaker& b, const admission_ticket& ticket, const probe_result& r,
+                                            const instant& now) {
+  if (!r.started) {
+    b.abandon(ticket, now);
+    return std::nullopt;
+  }
+  if (passed(r.status)) return b.record_success(ticket, now, r.latency);
+  return b.record_failure(ticket, now, r.message, r.latency);
 }
 
 }  // namespace
@@ -47,93 +54,85 @@ subsystem_runner::subsystem_runner(std::shared_ptr<engine_core> core, asio::any_
       strand_(std::move(strand)),
       name_(parts.config.name),
       parts_(std::move(parts)),
-      ladder_(parts_.config.heal),
-      gate_(strand_),
-      wake_(strand_, asio::steady_timer::time_point::max()) {}
+      fsm_(subsystem_fsm_config::from(parts_.config, parts_.loop_interval_s)),
+      timer_(strand_, asio::steady_timer::time_point::max()) {}
 
 void subsystem_runner::start() {
   asio::dispatch(strand_, [self = shared_from_this()] {
-    self->probe_requested_ = true;
-    asio::co_spawn(
-        self->strand_, [self]() -> asio::awaitable<void> { co_await self->main_loop(); },
-        [name = self->name_](const std::exception_ptr& e) { log_exception("subsystem " + name + " stopped", e); });
+    self->spawn(self->timer_task(), "timer", std::nullopt);
+    self->feed(fsm_event::tick{});
   });
 }
 
 void subsystem_runner::stop() {
   asio::dispatch(strand_, [self = shared_from_this()] {
-    self->stopping_ = true;
+    self->stopped_ = true;
     self->disarm_watch();
-    self->wake();
+    self->feed(fsm_event::stop{});
+    self->timer_.cancel();
   });
 }
 
 void subsystem_runner::poke() {
   asio::dispatch(strand_, [self = shared_from_this()] {
-    // A tick while a round or heal is under way is dropped: never two rounds of one subsystem at once.
-    if (self->stopping_ || self->gate_.held()) return;
-    self->probe_requested_ = true;
-    self->wake();
+    if (!self->stopped_) self->feed(fsm_event::tick{});
   });
 }
 
 void subsystem_runner::replace(runner_parts parts) {
   auto shared = std::make_shared<runner_parts>(std::move(parts));
   asio::dispatch(strand_, [self = shared_from_this(), shared] {
-    self->pending_ = std::move(*shared);
-    self->wake();
+    auto next = subsystem_fsm_config::from(shared->config, shared->loop_interval_s);
+    self->pending_parts_ = std::move(*shared);
+    self->feed(fsm_event::reload{std::move(next)});
   });
 }
 
-void subsystem_runner::wake() { wake_.cancel(); }
-
-asio::awaitable<void> subsystem_runner::main_loop() {
-  while (!stopping_) {
-    try {
-      apply_pending();
-      const auto now = core_->now().steady;
-      const bool retry_due = retry_at_ && *retry_at_ <= now;
-      const bool trial_due = trial_at_ && *trial_at_ <= now;
-      if (probe_requested_ || retry_due || trial_due) {
-        probe_requested_ = false;
-        if (retry_due) retry_at_.reset();
-        if (trial_due) trial_at_.reset();
-        co_await probe_round();
-        continue;
-      }
-      if (heal_retry_at_ && *heal_retry_at_ <= now) {
-        heal_retry_at_.reset();
-        if (still_failing()) {
-          co_await gate_.acquire();
-          co_await auto_heal();
-          gate_.release();
-        }
-        continue;
-      }
-      auto next = steady_time::max();
-      for (const auto& at : {retry_at_, trial_at_, heal_retry_at_}) {
-        if (at && *at < next) next = *at;
-      }
-      wake_.expires_at(next);
-      (void)co_await wake_.async_wait(asio::as_tuple(use_awaitable));
-    } catch (const std::exception& e) {
-      // A bug must not stop a subsystem from being watched: log it and carry on after a pause.
-      spdlog::error("subsystem {}: {}", name_, e.what());
-      if (gate_.held()) gate_.release();
-      healing_ = false;
-      retry_at_ = core_->now().steady + 1s;
-    }
-  }
-  disarm_watch();
+void subsystem_runner::breaker_changed(breaker_state to) {
+  asio::dispatch(strand_, [self = shared_from_this(), to] { self->feed(fsm_event::breaker_changed{to}); });
 }
 
-void subsystem_runner::apply_pending() {
-  if (!pending_ || gate_.held()) return;
-  disarm_watch();
-  parts_ = std::move(*pending_);
-  pending_.reset();
-  ladder_.reconfigure(parts_.config.heal);
-  probe_requested_ = true;  // a changed probe is checked at once
+void subsystem_runner::maintain(std::string task_name) {
+  asio::dispatch(strand_, [self = shared_from_this(), task_name = std::move(task_name)] {
+    auto it = self->parts_.maintenance.find(task_name);
+    if (it == self->parts_.maintenance.end()) return;
+    trigger_request request{self->name_, heal_trigger::maintenance, {}, it->second};
+    auto task = [](std::shared_ptr<subsystem_runner> runner, trigger_request r) -> asio::awaitable<void> {
+      (void)co_await runner->trigger(std::move(r));
+    };
+    self->spawn(task(self, std::move(request)), "maintenance task " + task_name, std::nullopt);
+  });
+}
+
+void subsystem_runner::feed(subsystem_event event) {
+  events_.push_back(std::move(event));
+  // An action may feed an event (a readable connection found at once): it waits until this batch is performed.
+  if (feeding_) return;
+  feeding_ = true;
+  while (!events_.empty()) {
+    auto next = std::move(events_.front());
+    events_.pop_front();
+    try {
+      for (auto& action : fsm_.on(next, environment()))
+        perform(std::move(action));
+    } catch (const std::exception& e) {
+      // A bug must not stop a subsystem from being watched: log it; the FSM's timers carry on.
+      spdlog::error("subsystem {}: {}", name_, e.what());
+    }
+  }
+  feeding_ = false;
+}
+
+fsm_environment subsystem_runner::environment() const {
+  fsm_environment env;
+  env.now = core_->now();
+  env.mode = core_->mode();
+  env.blocking_dependency = core_->blocking_dependency(parts_.config);
+  if (auto b = breaker()) {
+    const auto s = b->snapshot();
+    env.breaker = breaker_reading{s.state, s.state == breaker_state::open ? s.next_attempt_steady : std::nullopt};
+  }
+  return env;
 }
 
 std::shared_ptr<circuit_breaker> subsystem_runner::breaker() const {
@@ -141,13 +140,165 @@ std::shared_ptr<circuit_breaker> subsystem_runner::breaker() const {
   return core_->deps.breakers->find(*parts_.config.breaker);
 }
 
-asio::awaitable<probe_result> subsystem_runner::run_probe() {
+void subsystem_runner::notify(const std::optional<breaker_transition>& transition) const {
+  if (transition) core_->breaker_moved(transition->name, transition->to, name_);
+}
+
+void subsystem_runner::perform(subsystem_action action) {
+  auto& state = *core_->deps.state;
+  std::visit(
+      overloaded{
+          [&](fsm_action::run_probe& a) {
+            disarm_watch();
+            probe_result failed;
+            failed.message = "probe error: the probe task ended by an exception";
+            spawn(probe_task(a.purpose), "probe", fsm_event::probe_done{a.purpose, failed, std::nullopt});
+          },
+          [&](fsm_action::arm_timer& a) { timer_.expires_at(a.at); },
+          [&](fsm_action::watch_connection&) { arm_watch(); },
+          [&](fsm_action::request_slot& a) { spawn(slot_task(a.heal_id), "heal slot", fsm_event::slot_unavailable{}); },
+          [&](fsm_action::release_slot& a) { leases_.erase(a.heal_id); },
+          [&](fsm_action::run_heal& a) {
+            disarm_watch();
+            spawn(heal_task(a.heal_id, a.rung, a.timeout_ms), "heal",
+                  fsm_event::heal_done{false, "action error: the heal task ended by an exception"});
+          },
+          [&](fsm_action::apply_config&) {
+            if (!pending_parts_) return;
+            disarm_watch();
+            parts_ = std::move(*pending_parts_);
+            pending_parts_.reset();
+          },
+          [&](fsm_action::reset_breaker&) {
+            if (auto b = breaker()) notify(b->reset(core_->now()));
+          },
+          [&](fsm_action::publish_probe& a) { state.record_probe(name_, a.result, core_->now()); },
+          [&](fsm_action::publish_refused&) { state.record_refusal(name_); },
+          [&](fsm_action::publish_phase& a) { state.set_heal_phase(name_, a.phase); },
+          [&](fsm_action::publish_exhaustion& a) { state.set_healing_exhausted(name_, a.attempts_last_hour); },
+          [&](fsm_action::record_entry& a) { outbox_.emplace_back(std::move(a)); },
+          [&](fsm_action::answer_trigger& a) {
+            // A refused trigger ran nothing: what it brought is given back now. Started and deferred ones run later.
+            if (a.kind == trigger_answer_kind::refused) {
+              leases_.erase(a.id);
+              overrides_.erase(a.id);
+            }
+            outbox_.emplace_back(std::move(a));
+          },
+          [&](fsm_action::heal_finished& a) {
+            overrides_.erase(a.id);
+            outbox_.emplace_back(a);
+          },
+      },
+      action);
+  if (!outbox_.empty() && !draining_) {
+    draining_ = true;
+    spawn(drain_outbox(), "healing log", std::nullopt);
+  }
+}
+
+void subsystem_runner::spawn(asio::awaitable<void> task, std::string what, std::optional<subsystem_event> on_error) {
+  asio::co_spawn(strand_, std::move(task),
+                 [self = shared_from_this(), what = std::move(what), on_error](const std::exception_ptr& e) mutable {
+                   if (!e) return;
+                   spdlog::error("subsystem {}: {} failed: {}", self->name_, what, describe(e));
+                   if (on_error) self->feed(std::move(*on_error));
+                 });
+}
+
+asio::awaitable<trigger_outcome> subsystem_runner::trigger(trigger_request request) {
+  auto self = shared_from_this();
+  const auto id = ++next_trigger_id_;
+  auto w = std::make_shared<waiter>(strand_);
+  waiters_.emplace(id, w);
+  fsm_event::trigger event{id, request.kind, std::move(request.reason), std::nullopt, false};
+  if (request.action) {
+    event.override_action = heal_override{request.action->label, request.action->timeout_ms};
+    overrides_.emplace(id, request.action->action);
+  }
+  if (request.kind == heal_trigger::manual || request.kind == heal_trigger::log) {
+    // These never wait for a slot: taken now or refused (the FSM decides which refusal comes first).
+    if (auto lease = core_->slots.try_lease()) {
+      leases_.emplace(id, std::move(*lease));
+      event.slot_held = true;
+    }
+  }
+  feed(std::move(event));
+  if (!w->outcome) (void)co_await w->signal.async_wait(asio::as_tuple(use_awaitable));
+  if (!w->outcome) {
+    // Only when the strand is torn down under us.
+    waiters_.erase(id);
+    co_return trigger_refused{heal_refusal::shutting_down, "the daemon is shutting down", retry_after_cap_full};
+  }
+  co_return std::move(*w->outcome);
+}
+
+void subsystem_runner::complete(std::uint64_t id, trigger_outcome outcome) {
+  auto it = waiters_.find(id);
+  if (it == waiters_.end()) return;
+  auto w = it->second;
+  waiters_.erase(it);
+  w->outcome = std::move(outcome);
+  w->signal.cancel();
+}
+
+asio::awaitable<void> subsystem_runner::drain_outbox() {
+  auto self = shared_from_this();
+  while (!outbox_.empty()) {
+    auto item = std::move(outbox_.front());
+    outbox_.pop_front();
+    if (auto* r = std::get_if<fsm_action::record_entry>(&item)) {
+      healing_entry e;
+      e.subsystem = name_;
+      e.action = std::move(r->action);
+      e.trigger = r->trigger;
+      e.result = r->result;
+      e.verification = r->verification;
+      e.detail = std::move(r->detail);
+      std::pair<healing_entry, bool> stored{e, false};
+      try {
+        stored = co_await core_->record(std::move(e));
+      } catch (const std::exception& ex) {
+        ++core_->audit_write_failures;
+        spdlog::error("subsystem {}: healing-log entry not recorded: {}", name_, ex.what());
+      }
+      if (auto it = waiters_.find(r->heal_id); r->heal_id != 0 && it != waiters_.end()) {
+        it->second->entries.push_back(std::move(stored.first));
+        it->second->durable = it->second->durable && stored.second;
+      }
+    } else if (auto* a = std::get_if<fsm_action::answer_trigger>(&item)) {
+      if (a->kind == trigger_answer_kind::refused) {
+        std::optional<std::chrono::seconds> retry_after;
+        if (a->refusal == heal_refusal::platform_cap_full || a->refusal == heal_refusal::shutting_down) {
+          retry_after = retry_after_cap_full;
+        }
+        complete(a->id, trigger_refused{a->refusal.value_or(heal_refusal::heal_in_progress), std::move(a->message),
+                                        retry_after});
+      } else if (a->kind == trigger_answer_kind::deferred) {
+        complete(a->id, trigger_deferred{std::move(a->message), a->until});
+      }
+    } else if (auto* f = std::get_if<fsm_action::heal_finished>(&item)) {
+      if (auto it = waiters_.find(f->id); f->id != 0 && it != waiters_.end()) {
+        trigger_started done;
+        done.result = f->result;
+        done.entries = std::move(it->second->entries);
+        done.durable = it->second->durable;
+        done.status = core_->deps.state->status_of(name_);
+        complete(f->id, std::move(done));
+      }
+    }
+  }
+  draining_ = false;
+}
+
+asio::awaitable<probe_result> subsystem_runner::guarded_probe(std::shared_ptr<probes::probe> probe) {
   using namespace asio::experimental::awaitable_operators;
   ++core_->probes_run;
+  const auto timeout_ms = parts_.config.probe.timeout_ms;
   asio::steady_timer guard(strand_);
-  guard.expires_after(std::chrono::milliseconds{parts_.config.probe.timeout_ms} + deadline_slack);
+  guard.expires_after(std::chrono::milliseconds{timeout_ms} + deadline_slack);
   try {
-    auto r = co_await (parts_.probe->run() || guard.async_wait(use_awaitable));
+    auto r = co_await (probe->run() || guard.async_wait(use_awaitable));
     if (r.index() == 0) co_return std::get<0>(std::move(r));
   } catch (const std::exception& e) {
     probe_result failed;
@@ -155,322 +306,105 @@ asio::awaitable<probe_result> subsystem_runner::run_probe() {
     co_return failed;
   }
   probe_result late;
-  late.message = "timeout after " + std::to_string(parts_.config.probe.timeout_ms) + " ms";
+  late.message = "timeout after " + std::to_string(timeout_ms) + " ms";
   co_return late;
 }
 
-asio::awaitable<void> subsystem_runner::probe_round() {
-  co_await gate_.acquire();
-  if (stopping_) {
-    gate_.release();
-    co_return;
-  }
-  disarm_watch();
+asio::awaitable<void> subsystem_runner::probe_task(probe_purpose purpose) {
+  auto self = shared_from_this();
+  auto probe = parts_.probe;
   auto b = breaker();
-  if (b && b->allow(core_->now()) == admission::rejected) {
-    ++core_->probes_rejected;
-    schedule_trial_from_breaker();
-    gate_.release();
-    co_return;
-  }
-  const auto result = co_await run_probe();
-  const auto now = core_->now();
-  core_->deps.state->record_probe(name_, result, now);
-  bool opened = false;
-  if (b) {
-    if (!result.started) {
-      b->abandon(now);
-    } else if (passed(result.status)) {
-      b->record_success(now, result.latency);
+  std::optional<admission_ticket> ticket;
+  if (b && purpose != probe_purpose::verification) {
+    const auto now = core_->now();
+    // A forced heal's verification is the breaker's half-open trial.
+    if (purpose == probe_purpose::trial) notify(b->trial_now(now));
+    auto admitted = b->allow(now);
+    notify(admitted.transition);
+    if (admitted == admission::rejected) {
+      if (purpose == probe_purpose::round) {
+        ++core_->probes_rejected;
+        feed(fsm_event::probe_refused{});
+        co_return;
+      }
+      // Another subsystem sharing the breaker took the trial: verify outside the breaker.
     } else {
-      const auto before = b->state();
-      b->record_failure(now, result.message, result.latency);
-      opened = before != breaker_state::open && b->state() == breaker_state::open;
+      ticket = admitted;
     }
   }
-  if (!result.started) {
-    retry_at_ = now.steady + to_duration(parts_.config.retry_interval_s);
-  } else if (passed(result.status)) {
-    co_await passed_probe(result);
-  } else {
-    ++consecutive_failures_;
-    co_await after_failure(opened);
+  fsm_event::probe_done done;
+  done.purpose = purpose;
+  done.result = co_await guarded_probe(std::move(probe));
+  if (ticket) {
+    done.transition = record_in(*b, *ticket, done.result, core_->now());
+    notify(done.transition);
   }
-  arm_watch();
-  gate_.release();
+  feed(std::move(done));
 }
 
-asio::awaitable<void> subsystem_runner::passed_probe(const probe_result& result) {
-  consecutive_failures_ = 0;
-  retry_at_.reset();
-  trial_at_.reset();
-  heal_retry_at_.reset();
-  if (healed_in_episode_) {
-    healed_in_episode_ = false;
-    co_await log_entry("recovered", heal_trigger::automatic, heal_result::success,
-                       "probe passed after healing: " + result.message);
-  }
-  ladder_.on_probe_passed();
-  update_exhaustion();
-}
-
-asio::awaitable<void> subsystem_runner::after_failure(bool breaker_opened) {
-  const auto now = core_->now().steady;
-  const auto delay = retry_delay(parts_.config.retry_interval_s, parts_.loop_interval_s, consecutive_failures_);
-  if (auto b = breaker()) {
-    if (breaker_opened) {
-      retry_at_.reset();
-      schedule_trial_from_breaker();
-      co_await auto_heal();
-    } else if (b->state() == breaker_state::closed) {
-      retry_at_ = now + delay;
-    } else {
-      schedule_trial_from_breaker();
-    }
-    co_return;
-  }
-  retry_at_ = now + delay;
-  if (heal_due_without_breaker(consecutive_failures_, parts_.config.heal.after_failures)) co_await auto_heal();
-}
-
-void subsystem_runner::schedule_trial_from_breaker() {
-  auto b = breaker();
-  if (!b) return;
-  const auto s = b->snapshot();
-  if (s.state == breaker_state::open && s.next_attempt_steady) {
-    trial_at_ = *s.next_attempt_steady;
-  } else if (s.state == breaker_state::half_open) {
-    trial_at_ = core_->now().steady;
-  }
-}
-
-bool subsystem_runner::still_failing() const {
-  if (consecutive_failures_ > 0) return true;
-  auto b = breaker();
-  return b && b->state() != breaker_state::closed;
-}
-
-heal_context subsystem_runner::context() const {
-  heal_context c;
-  c.mode = core_->mode();
-  if (auto dep = core_->blocking_dependency(parts_.config)) {
-    c.blocking_dependency = dep->first;
-    c.blocking_status = dep->second;
-  }
-  return c;
-}
-
-std::string subsystem_runner::rung_label(std::size_t rung) const {
-  const auto& actions = parts_.config.heal.actions;
-  return rung < actions.size() ? actions[rung].label() : "none";
-}
-
-void subsystem_runner::update_exhaustion() {
-  core_->deps.state->set_healing_exhausted(name_, ladder_.exhausted(core_->now()));
-}
-
-asio::awaitable<void> subsystem_runner::auto_heal() {
-  if (healing_) co_return;
-  const auto d = ladder_.on_trigger(core_->now(), context());
-  update_exhaustion();
-  switch (d.what) {
-    case heal_decision::kind::none: co_return;
-    case heal_decision::kind::defer: heal_retry_at_ = d.retry_at; co_return;
-    case heal_decision::kind::skip:
-      co_await log_entry(rung_label(ladder_.current_rung()), heal_trigger::automatic, heal_result::skipped, d.detail);
-      co_return;
-    case heal_decision::kind::run: break;
-  }
-  if (d.dry_run) {
-    co_await log_entry(rung_label(d.rung), heal_trigger::automatic, heal_result::skipped, d.detail);
-    co_return;
-  }
-  healing_ = true;
-  // The platform-wide cap: wait our turn, first come first served.
-  auto [ec] = co_await core_->slots.async_acquire(asio::as_tuple(use_awaitable));
-  if (ec || stopping_) {
-    if (!ec) core_->slots.release();
-    healing_ = false;
-    co_return;
-  }
-  (void)co_await execute_rung(d.rung, heal_trigger::automatic, {}, verification::outside_breaker);
-  core_->slots.release();
-  healing_ = false;
-}
-
-asio::awaitable<subsystem_runner::rung_outcome> subsystem_runner::execute_rung(std::size_t rung, heal_trigger trigger,
-                                                                               std::string reason, verification how) {
+asio::awaitable<void> subsystem_runner::heal_task(std::uint64_t id, std::optional<std::size_t> rung, int timeout_ms) {
   using namespace asio::experimental::awaitable_operators;
-  auto& state = *core_->deps.state;
-  auto b = breaker();
-  const bool was_failing = still_failing();
-  state.set_heal_phase(name_, heal_phase::running);
-
-  actions::action_outcome outcome;
-  {
-    asio::steady_timer guard(strand_);
-    guard.expires_after(std::chrono::milliseconds{parts_.config.heal.actions[rung].timeout_ms} + deadline_slack);
-    try {
-      auto r = co_await (parts_.ladder[rung]->run() || guard.async_wait(use_awaitable));
-      if (r.index() == 0) {
-        outcome = std::get<0>(std::move(r));
-      } else {
-        outcome.message = "timeout after " + std::to_string(parts_.config.heal.actions[rung].timeout_ms) + " ms";
-      }
-    } catch (const std::exception& e) {
-      outcome.message = std::string("action error: ") + e.what();
-    }
+  auto self = shared_from_this();
+  std::shared_ptr<actions::action> action;
+  if (rung) {
+    if (*rung < parts_.ladder.size()) action = parts_.ladder[*rung];
+  } else if (auto it = overrides_.find(id); it != overrides_.end()) {
+    action = it->second;
   }
-
-  rung_outcome r;
-  r.action_succeeded = outcome.success;
-  std::string detail = reason.empty() ? outcome.message : "reason: " + reason + "; " + outcome.message;
-  std::string verification_message;
-  if (outcome.success) {
-    state.set_heal_phase(name_, heal_phase::verifying);
-    auto now = core_->now();
-    std::optional<admission> trial;
-    if (how == verification::as_trial && b) {
-      b->trial_now(now);
-      trial = b->allow(now);
-    }
-    const auto v = co_await run_probe();
-    now = core_->now();
-    state.record_probe(name_, v, now);
-    r.verified = v.started && passed(v.status);
-    verification_message = v.message;
-    if (trial && *trial != admission::rejected) {
-      if (!v.started) {
-        b->abandon(now);
-      } else if (r.verified) {
-        b->record_success(now, v.latency);
-      } else {
-        b->record_failure(now, v.message, v.latency);
-      }
-    } else if (r.verified && b) {
-      b->reset(now);
-    }
-    detail += r.verified ? "; verification passed" : "; verification failed: " + v.message;
+  fsm_event::heal_done done;
+  if (!action) {
+    done.message = "action error: the action is no longer configured";
+    feed(std::move(done));
+    co_return;
   }
-  state.set_heal_phase(name_, heal_phase::idle);
-
-  auto [entry, durable] = co_await log_entry(rung_label(rung), trigger,
-                                             outcome.success ? heal_result::success : heal_result::failure, detail);
-  r.entries.push_back(std::move(entry));
-  r.durable = durable;
-  healed_in_episode_ = true;
-
-  const auto now = core_->now().steady;
-  if (r.verified) {
-    consecutive_failures_ = 0;
-    retry_at_.reset();
-    trial_at_.reset();
-    heal_retry_at_.reset();
-    healed_in_episode_ = false;
-    if (was_failing) {
-      auto [recovered, ok] = co_await log_entry("recovered", trigger, heal_result::success,
-                                                "verification passed: " + verification_message);
-      r.entries.push_back(std::move(recovered));
-      r.durable = r.durable && ok;
-    }
-    ladder_.on_probe_passed();
-  } else if (b) {
-    schedule_trial_from_breaker();
-  } else {
-    retry_at_ =
-        now + retry_delay(parts_.config.retry_interval_s, parts_.loop_interval_s, std::max(consecutive_failures_, 1));
-  }
-  update_exhaustion();
-  co_return r;
-}
-
-asio::awaitable<std::pair<healing_entry, bool>> subsystem_runner::log_entry(std::string action, heal_trigger trigger,
-                                                                            heal_result result, std::string detail) {
-  healing_entry e;
-  e.subsystem = name_;
-  e.action = std::move(action);
-  e.trigger = trigger;
-  e.result = result;
-  e.detail = std::move(detail);
-  co_return co_await core_->record(std::move(e));
-}
-
-asio::awaitable<manual_heal_outcome> subsystem_runner::manual_heal(manual_heal_request request) {
-  if (stopping_) {
-    co_return refusal(heal_refusal::platform_cap_full, "the daemon is shutting down", retry_after_cap_full);
-  }
-  if (healing_) co_return refusal(heal_refusal::heal_in_progress, "a heal of " + name_ + " is already running");
-  if (auto dep = core_->blocking_dependency(parts_.config)) {
-    co_return refusal(heal_refusal::dependency_critical,
-                      "dependency " + dep->first + " is " + std::string(to_string(dep->second)));
-  }
-  if (parts_.ladder.empty()) {
-    co_return refusal(heal_refusal::no_heal_actions, name_ + " has no heal actions configured");
-  }
-  if (!core_->slots.try_acquire()) {
-    co_return refusal(heal_refusal::platform_cap_full, "the platform-wide heal cap (healing.max_concurrent) is reached",
-                      retry_after_cap_full);
-  }
-  healing_ = true;
-  co_await gate_.acquire();
-  disarm_watch();
-  rung_outcome r;
+  asio::steady_timer guard(strand_);
+  guard.expires_after(std::chrono::milliseconds{timeout_ms} + deadline_slack);
   try {
-    const auto rung = ladder_.on_manual(core_->now()).value_or(0);
-    r = co_await execute_rung(rung, heal_trigger::manual, request.reason, verification::as_trial);
-  } catch (...) {
-    core_->slots.release();
-    healing_ = false;
-    gate_.release();
-    throw;
-  }
-  core_->slots.release();
-  healing_ = false;
-  arm_watch();
-  gate_.release();
-  wake();
-  if (!r.durable) {
-    co_return refusal(heal_refusal::audit_write_failed,
-                      "the heal ran, but its healing-log entry could not be written to the audit file");
-  }
-  manual_heal_done done;
-  done.subsystem = name_;
-  done.result = r.action_succeeded ? heal_result::success : heal_result::failure;
-  done.entries = std::move(r.entries);
-  done.status = core_->deps.state->status_of(name_);
-  co_return done;
-}
-
-asio::awaitable<void> subsystem_runner::run_maintenance(std::string task_name) {
-  auto it = parts_.maintenance.find(task_name);
-  if (it == parts_.maintenance.end() || stopping_) co_return;
-  co_await gate_.acquire();
-  disarm_watch();
-  const auto& [task, action] = it->second;
-  actions::action_outcome outcome;
-  try {
-    outcome = co_await action->run();
+    auto r = co_await (action->run() || guard.async_wait(use_awaitable));
+    if (r.index() == 0) {
+      auto outcome = std::get<0>(std::move(r));
+      done.success = outcome.success;
+      done.message = std::move(outcome.message);
+    } else {
+      done.message = "timeout after " + std::to_string(timeout_ms) + " ms";
+    }
   } catch (const std::exception& e) {
-    outcome.message = std::string("action error: ") + e.what();
+    done.message = std::string("action error: ") + e.what();
   }
-  const auto label = task.action.name ? task.action.label() : task.action.type + ":" + task.name;
-  co_await log_entry(label, heal_trigger::maintenance, outcome.success ? heal_result::success : heal_result::failure,
-                     outcome.message);
-  arm_watch();
-  gate_.release();
-  wake();
+  feed(std::move(done));
+}
+
+asio::awaitable<void> subsystem_runner::slot_task(std::uint64_t heal_id) {
+  auto self = shared_from_this();
+  auto [ec] = co_await core_->slots.async_acquire(asio::as_tuple(use_awaitable));
+  if (ec) {
+    feed(fsm_event::slot_unavailable{});
+    co_return;
+  }
+  leases_.insert_or_assign(heal_id, core_->slots.adopt());
+  feed(fsm_event::slot_granted{heal_id});
+}
+
+asio::awaitable<void> subsystem_runner::timer_task() {
+  auto self = shared_from_this();
+  while (!stopped_) {
+    auto [ec] = co_await timer_.async_wait(asio::as_tuple(use_awaitable));
+    if (stopped_) break;
+    if (ec) continue;  // re-armed: wait for the new time
+    timer_.expires_at(asio::steady_timer::time_point::max());
+    feed(fsm_event::timer{});
+  }
 }
 
 void subsystem_runner::arm_watch() {
-  if (stopping_ || watch_ || !parts_.probe) return;
+  if (stopped_ || watch_ || !parts_.probe) return;
   const auto fd = parts_.probe->idle_socket();
   if (!fd) return;
   // The server may have closed the connection before we started watching: look once without waiting.
   pollfd p{*fd, POLLIN | POLLRDHUP, 0};
   if (::poll(&p, 1, 0) > 0) {
     ++core_->watch_wakeups;
-    probe_requested_ = true;
-    wake();
+    feed(fsm_event::connection_dropped{});
     return;
   }
   // Asio switches a watched descriptor to non-blocking mode and release() leaves it so; the library expects its
@@ -486,8 +420,7 @@ void subsystem_runner::arm_watch() {
   }
   watch_ = descriptor;
   watch_flags_ = flags;
-  asio::co_spawn(strand_, watch(std::move(descriptor)),
-                 [name = name_](const std::exception_ptr& e) { log_exception("connection watch of " + name, e); });
+  spawn(watch(std::move(descriptor)), "connection watch", std::nullopt);
 }
 
 void subsystem_runner::disarm_watch() {
@@ -500,12 +433,12 @@ void subsystem_runner::disarm_watch() {
 }
 
 asio::awaitable<void> subsystem_runner::watch(std::shared_ptr<asio::posix::stream_descriptor> descriptor) {
+  auto self = shared_from_this();
   auto [ec] = co_await descriptor->async_wait(asio::posix::descriptor_base::wait_read, asio::as_tuple(use_awaitable));
   if (ec || watch_ != descriptor) co_return;  // disarmed
   disarm_watch();
   ++core_->watch_wakeups;
-  probe_requested_ = true;
-  wake();
+  feed(fsm_event::connection_dropped{});
 }
 
 }  // namespace healthd::detail

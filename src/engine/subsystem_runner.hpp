@@ -1,20 +1,26 @@
 #pragma once
-// Internal to src/engine: one subsystem's life — probe rounds through its breaker, retries while failing, the idle
-// connection watch, and heals (automatic, manual, maintenance). All of it runs on the runner's strand; probe rounds
-// and heals exclude each other through a gate, so a subsystem never has two rounds or two heals at once.
+// Internal to src/engine: the driver of one subsystem's state machine (healthd/engine/subsystem_fsm.hpp). It reads
+// the environment, feeds events to the FSM and performs the actions it returns — probes through the breaker, heal
+// actions, heal slots, the timer, the idle-connection watch, healing-log entries — and decides nothing itself.
+// Everything runs on the runner's strand; the public entry points are thread-safe. Work in flight holds a
+// shared_ptr to the runner, so a reload that removes the subsystem never frees what that work uses.
 
-#include "healthd/engine/heal_ladder.hpp"
+#include "healthd/engine/subsystem_fsm.hpp"
+#include "healthd/engine/trigger.hpp"
 
 #include "async_primitives.hpp"
 #include "engine_core.hpp"
 
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 
+#include <cstdint>
+#include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 
 namespace healthd::detail {
 
@@ -27,43 +33,43 @@ public:
 
   // Thread-safe entry points; the work happens on the strand.
   void start();                      // first probe at once
-  void stop();                       // ends the runner's coroutines; in-flight work ends by its deadline
-  void poke();                       // a loop tick: probe now, unless a round or heal is under way
-  void replace(runner_parts parts);  // config reload: applied between rounds
+  void stop();                       // no new work; in-flight work ends by its deadline
+  void poke();                       // a loop tick
+  void replace(runner_parts parts);  // config reload: applied once the subsystem is idle
+  void breaker_changed(breaker_state to);
+  void maintain(std::string task_name);  // the optimization loop's task, through the trigger path
 
-  // Run on the strand (co_spawn them there).
-  boost::asio::awaitable<manual_heal_outcome> manual_heal(manual_heal_request request);
-  boost::asio::awaitable<void> run_maintenance(std::string task_name);
+  // Run on the strand (co_spawn it there).
+  boost::asio::awaitable<trigger_outcome> trigger(trigger_request request);
 
 private:
-  enum class verification { outside_breaker, as_trial };
-
-  struct rung_outcome {
+  struct waiter {
+    explicit waiter(const boost::asio::any_io_executor& strand)
+        : signal(strand, boost::asio::steady_timer::time_point::max()) {}
+    boost::asio::steady_timer signal;  // cancelled once `outcome` is set
+    std::optional<trigger_outcome> outcome;
     std::vector<healing_entry> entries;
-    bool action_succeeded = false;
-    bool verified = false;
     bool durable = true;
   };
+  // Entries and answers leave in the order the FSM produced them: an answer waits for the entries before it.
+  using outgoing = std::variant<fsm_action::record_entry, fsm_action::answer_trigger, fsm_action::heal_finished>;
 
-  boost::asio::awaitable<void> main_loop();
-  boost::asio::awaitable<void> probe_round();
-  boost::asio::awaitable<probe_result> run_probe();
-  boost::asio::awaitable<void> after_failure(bool breaker_opened);
-  boost::asio::awaitable<void> passed_probe(const probe_result& result);
-  boost::asio::awaitable<void> auto_heal();
-  boost::asio::awaitable<rung_outcome> execute_rung(std::size_t rung, heal_trigger trigger, std::string reason,
-                                                    verification how);
-  boost::asio::awaitable<std::pair<healing_entry, bool>> log_entry(std::string action, heal_trigger trigger,
-                                                                   heal_result result, std::string detail);
-
-  void apply_pending();
-  void schedule_trial_from_breaker();
+  void feed(subsystem_event event);
+  void perform(subsystem_action action);
+  [[nodiscard]] fsm_environment environment() const;
   [[nodiscard]] std::shared_ptr<circuit_breaker> breaker() const;
-  [[nodiscard]] bool still_failing() const;
-  [[nodiscard]] heal_context context() const;
-  [[nodiscard]] std::string rung_label(std::size_t rung) const;
-  void update_exhaustion();
-  void wake();
+  void notify(const std::optional<breaker_transition>& transition) const;
+  void complete(std::uint64_t id, trigger_outcome outcome);
+  // Runs `task` on the strand; an exception that escapes it is logged and `on_error` is fed, so the FSM never
+  // waits forever for work that died.
+  void spawn(boost::asio::awaitable<void> task, std::string what, std::optional<subsystem_event> on_error);
+
+  boost::asio::awaitable<void> probe_task(probe_purpose purpose);
+  boost::asio::awaitable<void> heal_task(std::uint64_t id, std::optional<std::size_t> rung, int timeout_ms);
+  boost::asio::awaitable<void> slot_task(std::uint64_t heal_id);
+  boost::asio::awaitable<void> timer_task();
+  boost::asio::awaitable<void> drain_outbox();
+  boost::asio::awaitable<probe_result> guarded_probe(std::shared_ptr<probes::probe> probe);
 
   void arm_watch();
   void disarm_watch();
@@ -75,20 +81,20 @@ private:
 
   // Strand-confined state.
   runner_parts parts_;
-  std::optional<runner_parts> pending_;
-  heal_ladder ladder_;
-  strand_gate gate_;
-  boost::asio::steady_timer wake_;
+  std::optional<runner_parts> pending_parts_;
+  subsystem_fsm fsm_;
+  bool feeding_ = false;
+  bool stopped_ = false;
+  std::deque<subsystem_event> events_;  // fed while an earlier event's actions were being performed
+  boost::asio::steady_timer timer_;
   std::shared_ptr<boost::asio::posix::stream_descriptor> watch_;
   int watch_flags_ = 0;  // the descriptor's file status flags before watching
-  bool stopping_ = false;
-  bool healing_ = false;
-  bool probe_requested_ = false;
-  bool healed_in_episode_ = false;
-  int consecutive_failures_ = 0;
-  std::optional<steady_time> retry_at_;
-  std::optional<steady_time> trial_at_;
-  std::optional<steady_time> heal_retry_at_;
+  std::uint64_t next_trigger_id_ = 0;
+  std::map<std::uint64_t, std::shared_ptr<waiter>> waiters_;
+  std::map<std::uint64_t, heal_slots::lease> leases_;  // by heal id; 0: the automatic heal
+  std::map<std::uint64_t, std::shared_ptr<actions::action>> overrides_;
+  std::deque<outgoing> outbox_;
+  bool draining_ = false;
 };
 
 }  // namespace healthd::detail

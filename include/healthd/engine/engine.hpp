@@ -1,7 +1,8 @@
 #pragma once
 // The self-healing engine (docs/healing.md): the health loops, each subsystem's probe through its breaker, faster
 // retries while failing, event-driven detection on kept connections, the heal ladder with its limits, the durable
-// audit trail, maintenance tasks and config reload. Implements heal_service for POST /heal/{subsystem}.
+// audit trail, maintenance tasks and config reload. Implements heal_service for POST /heal/{subsystem}. Each
+// subsystem's decisions are its subsystem_fsm's; the engine drives them.
 //
 // Threading: everything runs on the given executor (the daemon's I/O threads); each subsystem's work is serialised
 // on its own strand; blocking library calls go to the blocking pool. Public members are thread-safe.
@@ -12,6 +13,7 @@
 #include "healthd/engine/audit_file.hpp"
 #include "healthd/engine/heal_service.hpp"
 #include "healthd/engine/platform_state.hpp"
+#include "healthd/engine/trigger.hpp"
 #include "healthd/healing_log/healing_log.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -83,7 +85,20 @@ public:
 
   [[nodiscard]] engine_counters counters() const;
 
+  // The one trigger path (docs/healing.md, "The trigger path"): every heal that does not start inside a
+  // subsystem's own state machine. Answers at once when deferred or refused; a started heal is answered once its
+  // action and verification finished and its entries were recorded. Thread-safe.
+  boost::asio::awaitable<trigger_outcome> trigger(trigger_request request);
+
+  // POST /heal/{subsystem}: trigger(manual), answered as the API expects.
   boost::asio::awaitable<manual_heal_outcome> heal(manual_heal_request request) override;
+
+  // Builds an action for trigger_request::action as the subsystem's own actions are built (its probe config,
+  // secrets; `reconnect` is refused, having no probe of its own to drop). Blocking (it may load a CA bundle): call it
+  // off the I/O threads. Throws std::invalid_argument for an unknown subsystem, action_config_error for an action that
+  // cannot be built.
+  [[nodiscard]] std::shared_ptr<actions::action> build_action(const std::string& subsystem,
+                                                              const config::action_config& action) const;
 
 private:
   void start_loops_locked();

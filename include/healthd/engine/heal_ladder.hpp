@@ -47,6 +47,13 @@ public:
   // dependency rule is the caller's to check first. Returns nullopt when the subsystem has no heal actions.
   [[nodiscard]] std::optional<std::size_t> on_manual(const instant& now);
 
+  // A heal by an action given with its trigger (a log rule's own action) instead of a rung: counts toward the
+  // cooldown and the hourly limit and starts an episode, but leaves the ladder's position as it is.
+  void on_override(const instant& now);
+
+  // The end of the cooldown when it is still running at `now`; nullopt once it is over (or no attempt was made).
+  [[nodiscard]] std::optional<steady_time> cooldown_until(const instant& now) const;
+
   // The subsystem passed a probe: the episode ends, the ladder goes back to its first rung.
   void on_probe_passed();
 

@@ -36,6 +36,11 @@ enum class heal_refusal {
   no_heal_actions,      // 409: the subsystem has no heal.actions
   platform_cap_full,    // 503 with Retry-After
   audit_write_failed,   // 500: the action ran but its entry could not be made durable
+  shutting_down,        // 503 with Retry-After
+  // Only for triggers that keep the automatic limits (log rules); a forced heal bypasses them.
+  hourly_limit,  // 429
+  cooldown,      // 429
+  healing_mode,  // 409: healing.mode is off or dry_run
 };
 
 struct manual_heal_refused {

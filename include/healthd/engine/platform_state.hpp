@@ -93,6 +93,9 @@ public:
   // Recomputes every subsystem's availability and p50/p95 latency over the hour before `now` (run by the
   // optimization loop, so documents change only when state does).
   void refresh_hour_summaries(steady_time now);
+  // The subsystem's breaker refused its probe before it was ever probed (a breaker it shares is open): its status
+  // follows the breaker instead of staying pending (docs/status-rules.md). Cleared by its first probe result.
+  void record_refusal(std::string_view subsystem);
   void set_heal_phase(std::string_view subsystem, heal_phase phase);
   // Set while the hourly heal limit is used up: the status message says "healing exhausted: N attempts ...".
   void set_healing_exhausted(std::string_view subsystem, std::optional<int> attempts_last_hour);
@@ -100,7 +103,11 @@ public:
   [[nodiscard]] platform_view view() const;
   [[nodiscard]] std::optional<subsystem_view> subsystem(std::string_view name) const;
   [[nodiscard]] std::vector<probe_sample> history(std::string_view name) const;  // oldest first
+  // Cheap reads for decisions (no view is built): one subsystem's status (pending for an unknown name, or nullopt
+  // from find_status), and the platform's.
   [[nodiscard]] health_status status_of(std::string_view name) const;
+  [[nodiscard]] std::optional<health_status> find_status(std::string_view name) const;
+  [[nodiscard]] health_status platform_status() const;
   [[nodiscard]] state_version version() const;
   [[nodiscard]] std::shared_ptr<const config::daemon_config> config() const;
 
@@ -110,6 +117,7 @@ private:
     std::optional<wall_time> last_at;
     int consecutive_failures = 0;
     heal_phase phase = heal_phase::idle;
+    bool refused_by_breaker = false;
     std::optional<int> exhausted_attempts;
     std::deque<probe_sample> history;
     probe_stats stats;
@@ -117,6 +125,7 @@ private:
   };
 
   [[nodiscard]] platform_view view_locked() const;
+  [[nodiscard]] health_status status_locked(const config::subsystem_config& cfg, const record& r) const;
   void record_locked(std::string_view subsystem, const probe_result& result, wall_time at,
                      std::optional<steady_time> steady);
 

@@ -20,6 +20,7 @@ namespace healthd {
 
 enum class heal_trigger { automatic, manual, log, maintenance };  // wire names: auto, manual, log, maintenance
 enum class heal_result { success, failure, skipped };
+enum class verification_result { passed, failed };
 
 [[nodiscard]] std::string_view to_string(heal_trigger t) noexcept;
 [[nodiscard]] std::string_view to_string(heal_result r) noexcept;
@@ -33,6 +34,7 @@ struct healing_entry {
   std::string action;  // "reconnect", "exec:restart-redis", "recovered", ...
   heal_trigger trigger = heal_trigger::automatic;
   heal_result result = heal_result::success;
+  std::optional<verification_result> verification;
   std::string detail;
   health_status platform_status = health_status::pending;
 

@@ -246,7 +246,8 @@ TEST_F(engine_test, killed_postgres_is_healed_by_pg_ctl_start) {
   ASSERT_TRUE(test::eventually([&] { return has_entry("database", "recovered"); }, 30s))
       << testing::PrintToString(actions_of(entries("database")));
   EXPECT_EQ(actions_of(entries("database")),
-            (std::vector<std::string>{"reconnect/success", "exec:pg-ctl-start/success", "recovered/success"}));
+            (std::vector<std::string>{"reconnect/failure", "exec:pg-ctl-start/success", "recovered/success"}));
+  EXPECT_EQ(entries("database")[0].verification, verification_result::failed);
   EXPECT_TRUE(test::eventually([&] { return status("database") == health_status::healthy; }));
   EXPECT_TRUE(pg.accepting());
 }
@@ -268,8 +269,11 @@ TEST_F(engine_test, escalation_walks_the_ladder_when_the_first_action_does_not_h
       << testing::PrintToString(actions_of(entries("redis")));
   const auto log = entries("redis");
   EXPECT_EQ(actions_of(log),
-            (std::vector<std::string>{"reconnect/success", "exec:restart-redis/success", "recovered/success"}));
+            (std::vector<std::string>{"reconnect/failure", "exec:restart-redis/success", "recovered/success"}));
   EXPECT_NE(log[0].detail.find("verification failed"), std::string::npos) << log[0].detail;
+  EXPECT_EQ(log[0].verification, verification_result::failed);
+  EXPECT_EQ(log[1].verification, verification_result::passed);
+  EXPECT_FALSE(log[2].verification.has_value());
   EXPECT_NE(log[1].detail.find("verification passed"), std::string::npos) << log[1].detail;
   EXPECT_TRUE(test::eventually([&] { return status("redis") == health_status::healthy; }));
 }
@@ -464,6 +468,120 @@ TEST_F(engine_test, killed_redis_is_noticed_long_before_the_next_tick) {
   std::printf("[ figure ] kill -9 of redis-server to not healthy with 30 s loops: %.1f ms\n", noticed_ms);
   EXPECT_LT(noticed_ms, 2000);
   EXPECT_GE(engine_->counters().watch_wakeups, 1U);
+}
+
+config::subsystem_config exec_subsystem(std::string name, std::vector<std::string> argv) {
+  config::subsystem_config s;
+  s.name = std::move(name);
+  s.loop = "core";
+  s.retry_interval_s = 0.05;
+  s.probe.type = "exec";
+  s.probe.timeout_ms = 2000;
+  s.probe.degraded_latency_ms = 1900;
+  s.probe.options = config::exec_probe{std::move(argv), {}};
+  return s;
+}
+
+// Regression (issue 8, defect 1): while one subsystem holds the half-open trial of a breaker it shares, the other's
+// refused rounds asked to probe again at once and never suspended — a core at 100 %, and the strand never freed.
+TEST_F(engine_test, refused_rounds_on_a_shared_breaker_do_not_spin) {
+  auto cfg = base_config();
+  cfg->breakers = {fast_breaker("shared")};
+  cfg->breakers[0].failure_threshold = 1;
+  cfg->breakers[0].recovery_timeout_s = 0.2;
+  cfg->breakers[0].max_recovery_timeout_s = 0.2;
+  // A slow failing probe: whoever holds the trial holds it for 0.6 s.
+  auto a = exec_subsystem("a", {"/bin/sh", "-c", "sleep 0.6; exit 2"});
+  auto b = exec_subsystem("b", {"/bin/sh", "-c", "sleep 0.6; exit 2"});
+  a.breaker = b.breaker = "shared";
+  cfg->subsystems = {a, b};
+  start_engine(cfg);
+  ASSERT_TRUE(test::eventually([&] { return breakers_->find("shared")->state() != breaker_state::closed; }));
+  const auto before = engine_->counters().probes_rejected;
+  std::this_thread::sleep_for(2s);
+  const auto rejected = engine_->counters().probes_rejected - before;
+  std::printf("[ figure ] rounds refused by the shared breaker in 2 s: %llu\n",
+              static_cast<unsigned long long>(rejected));
+  EXPECT_LT(rejected, 200U);
+  EXPECT_GT(breakers_->find("shared")->snapshot().times_opened, 1U);  // trials kept running
+}
+
+// Regression (issue 8, defect 3): an exception after a heal slot was taken (here: an audit write that threw on an
+// action's invalid UTF-8 output) leaked the slot; with healing.max_concurrent 1 no automatic heal ran again.
+TEST_F(engine_test, heals_keep_running_when_an_entry_cannot_be_recorded) {
+  const auto closed_port = test::free_port();
+  auto cfg = base_config();
+  cfg->healing.max_concurrent = 1;
+  cfg->healing_log.audit_file = (dir_ / "audit.jsonl").string();
+  std::vector<config::subsystem_config> subsystems;
+  for (const auto* name : {"a", "b"}) {
+    auto s = tcp_subsystem(name, closed_port);
+    s.heal.after_failures = 1;
+    s.heal.cooldown_s = 0;
+    s.heal.max_per_hour = 50;
+    s.heal.actions = {exec_action("garbled", {"/usr/bin/printf", "\\377\\376 done"})};
+    subsystems.push_back(s);
+  }
+  cfg->subsystems = subsystems;
+  start_engine(cfg);
+  const bool both_healed_twice =
+      test::eventually([&] { return entries("a").size() >= 2 && entries("b").size() >= 2; }, 10s);
+  EXPECT_TRUE(both_healed_twice) << "a: " << testing::PrintToString(actions_of(entries("a")))
+                                 << " b: " << testing::PrintToString(actions_of(entries("b")));
+  EXPECT_EQ(engine_->counters().audit_write_failures, 0U);
+}
+
+// Regression (issue 8, defect 4): a reload that removed a subsystem while its maintenance task was suspended freed
+// the runner under the task (a use after free, caught by the ASan build).
+TEST_F(engine_test, removing_a_subsystem_during_its_maintenance_task_is_safe) {
+  const auto closed_port = test::free_port();
+  auto cfg = base_config();
+  cfg->loops = {{"core", 30}, {"optimization", 0.2}};
+  auto keep = tcp_subsystem("keep", closed_port);
+  auto gone = tcp_subsystem("gone", closed_port);
+  cfg->subsystems = {keep, gone};
+  const auto started = dir_ / "started";
+  config::action_config slow = exec_action("slow", {"/bin/sh", "-c", "touch " + started.string() + "; sleep 0.5"});
+  cfg->maintenance = {{"slow-task", "gone", slow}};
+  start_engine(cfg);
+  ASSERT_TRUE(test::eventually([&] { return fs::exists(started); }));
+  auto next = std::make_shared<config::daemon_config>(*cfg);
+  next->subsystems = {keep};
+  next->maintenance.clear();
+  engine_->apply_config(next);
+  EXPECT_FALSE(state_->find_status("gone").has_value());
+  // The task ends by itself and is still logged.
+  EXPECT_TRUE(test::eventually([&] { return has_entry("gone", "exec:slow"); }, 5s));
+}
+
+TEST_F(engine_test, log_trigger_runs_its_own_action_then_refuses_inside_the_cooldown) {
+  auto listener = test::make_silent_server();  // accepts: the tcp probe passes
+  auto cfg = base_config();
+  auto app = tcp_subsystem("app", listener->port());
+  app.heal.cooldown_s = 60;
+  app.heal.actions = {exec_action("never", {"/bin/false"})};
+  cfg->subsystems = {app};
+  start_engine(cfg);
+  ASSERT_TRUE(test::eventually([&] { return status("app") == health_status::healthy; }));
+  const auto touched = dir_ / "touched";
+  auto own = engine_->build_action("app", exec_action("touch", {"/bin/touch", touched.string()}));
+  const auto fire = [&] {
+    trigger_request request{"app", heal_trigger::log, "rule oom matched",
+                            heal_override_action{own, "exec:touch", 5000}};
+    return asio::co_spawn(io_, engine_->trigger(std::move(request)), asio::use_future).get();
+  };
+  const auto first = fire();
+  ASSERT_TRUE(std::holds_alternative<trigger_started>(first));
+  const auto& done = std::get<trigger_started>(first);
+  EXPECT_EQ(done.result, heal_result::success);
+  ASSERT_EQ(done.entries.size(), 1U);
+  EXPECT_EQ(done.entries[0].action, "exec:touch");
+  EXPECT_EQ(done.entries[0].trigger, heal_trigger::log);
+  EXPECT_EQ(done.entries[0].verification, verification_result::passed);
+  EXPECT_TRUE(fs::exists(touched));
+  const auto second = fire();
+  ASSERT_TRUE(std::holds_alternative<trigger_refused>(second));
+  EXPECT_EQ(std::get<trigger_refused>(second).reason, heal_refusal::cooldown);
 }
 
 }  // namespace

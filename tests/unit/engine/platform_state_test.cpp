@@ -115,6 +115,55 @@ TEST_F(platform_state_test, exhausted_healing_message_beats_probe_message) {
   EXPECT_EQ(state_.subsystem("websocket")->message, "refused");
 }
 
+TEST_F(platform_state_test, exhaustion_is_not_shown_on_a_healthy_subsystem) {
+  state_.record_probe("websocket", result(probe_status::healthy, "ok"), clock_.now().wall);
+  state_.set_healing_exhausted("websocket", 6);
+  EXPECT_EQ(state_.subsystem("websocket")->message, "ok");
+}
+
+TEST_F(platform_state_test, refused_before_its_first_probe_follows_the_shared_breaker) {
+  auto cfg = std::make_shared<config::daemon_config>(*config_);
+  cfg->subsystems.push_back(subsystem("replica", "database"));
+  state_.apply_config(cfg);
+  breakers_->find("database")->force_open(clock_.now());
+  EXPECT_EQ(state_.status_of("replica"), health_status::pending);  // not refused yet
+  state_.record_refusal("replica");
+  const auto replica = state_.subsystem("replica");
+  ASSERT_TRUE(replica.has_value());
+  EXPECT_EQ(replica->status, health_status::critical);
+  EXPECT_TRUE(replica->message.starts_with("circuit open (shared with database), next attempt at "))
+      << replica->message;
+  EXPECT_EQ(state_.view().summary.pending, 3);  // database, api and websocket were never probed
+  EXPECT_EQ(state_.view().summary.critical, 1);
+  // Half-open: someone holds the trial.
+  clock_.advance_s(120);
+  ASSERT_EQ(breakers_->find("database")->allow(clock_.now()), admission::trial);
+  EXPECT_EQ(state_.status_of("replica"), health_status::recovering);
+  // Its first result replaces the refusal.
+  state_.record_probe("replica", result(probe_status::healthy), clock_.now().wall);
+  EXPECT_EQ(state_.subsystem("replica")->message, "ok");
+}
+
+TEST_F(platform_state_test, cheap_status_reads_agree_with_the_view) {
+  const auto check = [&] {
+    const auto view = state_.view();
+    EXPECT_EQ(state_.platform_status(), view.status);
+    for (const auto& s : view.subsystems)
+      EXPECT_EQ(state_.find_status(s.name), s.status) << s.name;
+  };
+  check();
+  state_.record_probe("api", result(probe_status::degraded), clock_.now().wall);
+  check();
+  breakers_->find("database")->force_open(clock_.now());
+  state_.record_probe("database", result(probe_status::critical), clock_.now().wall);
+  check();
+  state_.set_heal_phase("websocket", heal_phase::running);
+  state_.record_probe("websocket", result(probe_status::critical), clock_.now().wall);
+  check();
+  EXPECT_FALSE(state_.find_status("nope").has_value());
+  EXPECT_EQ(state_.status_of("nope"), health_status::pending);
+}
+
 TEST_F(platform_state_test, heal_phase_makes_the_subsystem_recovering) {
   state_.record_probe("websocket", result(probe_status::critical), clock_.now().wall);
   state_.set_heal_phase("websocket", heal_phase::running);
