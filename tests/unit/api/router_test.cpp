@@ -163,9 +163,8 @@ TEST_F(router_test, healing_log_filters_by_subsystem_since_id_and_limit) {
 }
 
 TEST_F(router_test, healing_log_shows_each_entrys_verification_or_null) {
-  for (const auto verification :
-       {std::optional{verification_result::passed}, std::optional{verification_result::failed},
-        std::optional<verification_result>{}}) {
+  for (const auto verification : {std::optional{verification_result::passed},
+                                  std::optional{verification_result::failed}, std::optional<verification_result>{}}) {
     healing_entry e;
     e.subsystem = "redis";
     e.action = "reconnect";

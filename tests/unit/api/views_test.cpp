@@ -126,9 +126,10 @@ TEST(views, healing_log_document_lists_entries_as_given) {
   const auto json = healing_log_json(200, {entry(17), entry(16)});
   EXPECT_EQ(json["capacity"], 200);
   ASSERT_EQ(json["entries"].size(), 2U);
-  EXPECT_EQ(json["entries"][0].dump(),
-            R"({"id":17,"timestamp":"2026-11-28T07:02:00.000Z","subsystem":"redis","action":"exec:restart-redis",)"
-            R"("trigger":"auto","result":"success","verification":null,"detail":"restarted","platform_status":"degraded"})");
+  EXPECT_EQ(
+      json["entries"][0].dump(),
+      R"({"id":17,"timestamp":"2026-11-28T07:02:00.000Z","subsystem":"redis","action":"exec:restart-redis",)"
+      R"("trigger":"auto","result":"success","verification":null,"detail":"restarted","platform_status":"degraded"})");
   EXPECT_EQ(json["entries"][1]["id"], 16);
 }
 
