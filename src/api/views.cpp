@@ -115,7 +115,8 @@ json healing_entry_json(const healing_entry& e) {
   // The values come from the one shape shared with the audit file; only the member order is the API's.
   const nlohmann::json shared = to_json(e);
   json entry = json::object();
-  for (const char* key : {"id", "timestamp", "subsystem", "action", "trigger", "result", "detail", "platform_status"}) {
+  for (const char* key :
+       {"id", "timestamp", "subsystem", "action", "trigger", "result", "verification", "detail", "platform_status"}) {
     if (const auto it = shared.find(key); it != shared.end()) entry[key] = *it;
   }
   for (const auto& [key, value] : shared.items()) {

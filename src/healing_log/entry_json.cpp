@@ -11,6 +11,7 @@ nlohmann::json to_json(const healing_entry& e) {
           {"action", e.action},
           {"trigger", to_string(e.trigger)},
           {"result", to_string(e.result)},
+          {"verification", e.verification ? nlohmann::json(to_string(*e.verification)) : nlohmann::json(nullptr)},
           {"detail", e.detail},
           {"platform_status", to_string(e.platform_status)}};
 }
@@ -68,6 +69,13 @@ std::optional<healing_entry> entry_from_json(const nlohmann::json& j, std::strin
   e.trigger = *t;
   e.result = *r;
   e.platform_status = *p;
+
+  // Lines written before the field existed have no key: no verification is known for them.
+  if (auto v = j.find("verification"); v != j.end() && !v->is_null()) {
+    const auto parsed = v->is_string() ? parse_verification_result(v->get_ref<const std::string&>()) : std::nullopt;
+    if (!parsed) return fail("verification: expected \"passed\", \"failed\" or null");
+    e.verification = *parsed;
+  }
   return e;
 }
 

@@ -24,6 +24,14 @@ std::string_view to_string(heal_result r) noexcept {
   return "failure";
 }
 
+std::string_view to_string(verification_result v) noexcept {
+  switch (v) {
+    case verification_result::passed: return "passed";
+    case verification_result::failed: return "failed";
+  }
+  return "failed";
+}
+
 std::optional<heal_trigger> parse_heal_trigger(std::string_view text) noexcept {
   for (auto t : {heal_trigger::automatic, heal_trigger::manual, heal_trigger::log, heal_trigger::maintenance}) {
     if (to_string(t) == text) return t;
@@ -34,6 +42,13 @@ std::optional<heal_trigger> parse_heal_trigger(std::string_view text) noexcept {
 std::optional<heal_result> parse_heal_result(std::string_view text) noexcept {
   for (auto r : {heal_result::success, heal_result::failure, heal_result::skipped}) {
     if (to_string(r) == text) return r;
+  }
+  return std::nullopt;
+}
+
+std::optional<verification_result> parse_verification_result(std::string_view text) noexcept {
+  for (auto v : {verification_result::passed, verification_result::failed}) {
+    if (to_string(v) == text) return v;
   }
   return std::nullopt;
 }

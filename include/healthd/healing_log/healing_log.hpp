@@ -20,12 +20,16 @@ namespace healthd {
 
 enum class heal_trigger { automatic, manual, log, maintenance };  // wire names: auto, manual, log, maintenance
 enum class heal_result { success, failure, skipped };
+// Whether the probe run right after a successful action passed. An entry without one (skipped, failed action,
+// `recovered`, maintenance) has no verification_result at all.
 enum class verification_result { passed, failed };
 
 [[nodiscard]] std::string_view to_string(heal_trigger t) noexcept;
 [[nodiscard]] std::string_view to_string(heal_result r) noexcept;
+[[nodiscard]] std::string_view to_string(verification_result v) noexcept;
 [[nodiscard]] std::optional<heal_trigger> parse_heal_trigger(std::string_view text) noexcept;
 [[nodiscard]] std::optional<heal_result> parse_heal_result(std::string_view text) noexcept;
+[[nodiscard]] std::optional<verification_result> parse_verification_result(std::string_view text) noexcept;
 
 struct healing_entry {
   std::uint64_t id = 0;  // assigned by healing_log::append, strictly increasing
@@ -33,8 +37,9 @@ struct healing_entry {
   std::string subsystem;
   std::string action;  // "reconnect", "exec:restart-redis", "recovered", ...
   heal_trigger trigger = heal_trigger::automatic;
+  // success only when the action succeeded and its verification, if one ran, passed.
   heal_result result = heal_result::success;
-  std::optional<verification_result> verification;
+  std::optional<verification_result> verification;  // nullopt when no verification probe ran
   std::string detail;
   health_status platform_status = health_status::pending;
 

@@ -1,6 +1,7 @@
 // The real platform-healthd binary with its engine at work, observed only through its HTTP API: SIGHUP reloads
-// (valid, invalid, a healing.mode change), the time from `kill -9` of Redis to "not healthy" in GET /health with
-// the default 30 s loops, and the daemon's own /metrics checked by `promtool check metrics`.
+// (valid, invalid, a healing.mode change; what survives a reload and what a removal takes away), the time from `kill
+// -9` of Redis to "not healthy" in GET /health with the default 30 s loops, and the daemon's own /metrics checked by
+// `promtool check metrics`.
 
 #include "support/daemon_process.hpp"
 #include "support/http_test_client.hpp"
@@ -140,12 +141,159 @@ TEST(daemon_engine, sighup_applies_a_valid_config_and_keeps_the_running_one_when
   const auto auto_mark = newest_id(d.port);
   ASSERT_TRUE(eventually([&] {
     for (const auto& e : entries_since(d.port, auto_mark)) {
-      if (e["result"] == "success" && e["action"] == "exec:noop") return true;
+      // Ran for real, not skipped (its result follows the verification, which fails here: nothing listens).
+      if (e["result"] != "skipped" && e["action"] == "exec:noop") return true;
     }
     return false;
   })) << d.log_text();
   EXPECT_TRUE(has_line(metrics_text(d.port), "healthd_config_last_reload_successful 1"));
   EXPECT_TRUE(has_line(metrics_text(d.port), R"(healthd_config_reloads_total{result="applied"} 2)"));
+
+  d.process.signal(SIGTERM);
+  EXPECT_EQ(d.process.wait_exit(10s), 0) << d.log_text();
+}
+
+// Three failing subsystems (nothing listens on port 1): `cache` behind a breaker that opens after 2 failures and
+// then stays open for 10 minutes (so its state and counters stand still), `queue` without a breaker healed after
+// every failure by a two-rung ladder (so its entries keep coming, and once the ladder reached `exec:second` it stays
+// there for the episode), and `gone` behind its own breaker, dropped with that breaker when `with_gone` is false.
+std::string survival_config(int max_concurrent, int gone_timeout_ms, bool with_gone) {
+  std::string text = R"({
+  "server": { "listen": "127.0.0.1:1", "static_dir": "/nonexistent/healthd", "admin_token_env": null },
+  "loops": { "core": 0.2 },
+  "healing": { "mode": "auto", "max_concurrent": )" +
+                     std::to_string(max_concurrent) + R"( },
+  "healing_log": { "capacity": 1000 },
+  "breakers": {
+    "cache_breaker": { "failure_threshold": 2, "recovery_timeout_s": 600, "jitter": 0 })";
+  if (with_gone)
+    text += R"(,
+    "gone_breaker": { "failure_threshold": 2, "recovery_timeout_s": 600, "jitter": 0 })";
+  text += R"(
+  },
+  "subsystems": {
+    "cache": { "breaker": "cache_breaker", "retry_interval_s": 0.1,
+               "probe": { "type": "tcp", "host": "127.0.0.1", "port": 1, "timeout_ms": 500 },
+               "heal": { "actions": [ { "type": "exec", "name": "noop", "argv": ["true"] } ] } },
+    "queue": { "retry_interval_s": 0.1,
+               "probe": { "type": "tcp", "host": "127.0.0.1", "port": 1, "timeout_ms": 500 },
+               "heal": { "after_failures": 1, "cooldown_s": 0, "max_per_hour": 1000,
+                         "actions": [ { "type": "exec", "name": "first", "argv": ["true"] },
+                                      { "type": "exec", "name": "second", "argv": ["true"] } ] } })";
+  if (with_gone)
+    text += R"(,
+    "gone": { "breaker": "gone_breaker", "retry_interval_s": 0.1,
+              "probe": { "type": "tcp", "host": "127.0.0.1", "port": 1, "timeout_ms": )" +
+            std::to_string(gone_timeout_ms) + R"( } })";
+  return text + "\n  }\n}\n";
+}
+
+json breakers_of(std::uint16_t port) { return get_json(port, "/api/v1/platform/circuit-breakers")["circuit_breakers"]; }
+
+// Every entry in the log (its capacity is never reached here), newest first.
+json all_entries(std::uint16_t port) { return get_json(port, "/api/v1/platform/healing-log?limit=1000")["entries"]; }
+
+// The ids of `entries` (newest first) run down by one to 1: nothing lost, nothing renumbered.
+bool ids_run_down_to_one(const json& entries) {
+  if (entries.empty()) return false;
+  auto expected = entries[0]["id"].get<std::int64_t>();
+  for (const auto& e : entries) {
+    if (e["id"].get<std::int64_t>() != expected--) return false;
+  }
+  return expected == 0;
+}
+
+std::int64_t newest_id_of(std::uint16_t port, std::string_view subsystem) {
+  auto log = get_json(port, "/api/v1/platform/healing-log?limit=1&subsystem=" + std::string(subsystem));
+  return log.is_null() || log["entries"].empty() ? 0 : log["entries"][0]["id"].get<std::int64_t>();
+}
+
+TEST(daemon_engine, sighup_keeps_breakers_ladders_and_log_and_drops_what_was_removed) {
+  live_daemon d(survival_config(2, 500, true));
+  ASSERT_TRUE(eventually_serving(d.port, 20s)) << d.log_text();
+
+  // Before any reload: both breakers open (once), cache healed once, queue's ladder on its last rung.
+  const auto opened_once = [](const json& b) {
+    return b.is_object() && b.value("state", "") == "open" && b.value("times_opened", 0) == 1;
+  };
+  ASSERT_TRUE(eventually([&] {
+    auto b = breakers_of(d.port);
+    return !b.is_null() && opened_once(b["cache_breaker"]) && opened_once(b["gone_breaker"]);
+  })) << d.log_text();
+  ASSERT_TRUE(eventually([&] { return newest_id_of(d.port, "cache") > 0; })) << d.log_text();
+  ASSERT_TRUE(eventually([&] {
+    auto log = get_json(d.port, "/api/v1/platform/healing-log?limit=1&subsystem=queue");
+    return !log.is_null() && !log["entries"].empty() && log["entries"][0]["action"] == "exec:second";
+  })) << d.log_text();
+  auto cache_before = breakers_of(d.port)["cache_breaker"];
+  ASSERT_FALSE(cache_before["opened_at"].is_null()) << cache_before;
+  ASSERT_GE(cache_before["failures"].get<std::int64_t>(), 2) << cache_before;
+  const auto rejected_before = cache_before["rejected"].get<std::int64_t>();
+  auto cache_entry_before = entries_since(d.port, 0)[0];
+  auto before_reload = all_entries(d.port);
+  ASSERT_TRUE(ids_run_down_to_one(before_reload)) << before_reload;
+  const auto mark = before_reload[0]["id"].get<std::int64_t>();
+
+  // A reload that changes things unrelated to cache and queue (the heal cap, gone's probe timeout).
+  write_file(d.config, survival_config(3, 400, true));
+  d.process.signal(SIGHUP);
+  ASSERT_TRUE(eventually([&] {
+    return has_line(metrics_text(d.port), R"(healthd_config_reloads_total{result="applied"} 1)");
+  })) << d.log_text();
+  // queue heals on after the reload: its entries continue the ids, and its ladder stays on the last rung.
+  ASSERT_TRUE(eventually([&] {
+    auto log = get_json(d.port, "/api/v1/platform/healing-log?subsystem=queue&since_id=" + std::to_string(mark));
+    return !log.is_null() && log["entries"].size() >= 3;
+  })) << d.log_text();
+  auto after_reload = all_entries(d.port);
+  EXPECT_TRUE(ids_run_down_to_one(after_reload)) << after_reload;
+  ASSERT_GT(after_reload.size(), before_reload.size());
+  // The entries from before the reload are still there, unchanged.
+  EXPECT_EQ(after_reload[after_reload.size() - before_reload.size()], before_reload[0]);
+  EXPECT_EQ(after_reload[after_reload.size() - 1], before_reload[before_reload.size() - 1]);
+  for (const auto& e : after_reload) {
+    if (e["id"].get<std::int64_t>() > mark && e["subsystem"] == "queue") {
+      EXPECT_EQ(e["action"], "exec:second") << e;
+    }
+  }
+  // cache's breaker was neither reset nor reopened: the same open period and the same counters; cache was not
+  // healed again (its only heal came when the breaker opened).
+  auto cache_after = breakers_of(d.port)["cache_breaker"];
+  EXPECT_EQ(cache_after["state"], "open") << cache_after;
+  EXPECT_EQ(cache_after["opened_at"], cache_before["opened_at"]) << cache_after;
+  EXPECT_EQ(cache_after["next_attempt_at"], cache_before["next_attempt_at"]) << cache_after;
+  EXPECT_EQ(cache_after["times_opened"], cache_before["times_opened"]) << cache_after;
+  EXPECT_EQ(cache_after["failures"], cache_before["failures"]) << cache_after;
+  EXPECT_EQ(cache_after["successes"], cache_before["successes"]) << cache_after;
+  EXPECT_GE(cache_after["rejected"].get<std::int64_t>(), rejected_before) << cache_after;
+  EXPECT_EQ(entries_since(d.port, 0).size(), 1U);
+  EXPECT_EQ(entries_since(d.port, 0)[0], cache_entry_before);
+  EXPECT_EQ(get_json(d.port, "/api/v1/platform/health")["subsystems"]["cache"]["breaker_state"], "open");
+
+  // A reload that removes gone and its breaker: both disappear, the rest stays as it was.
+  ASSERT_EQ(http_once(d.port, "GET", "/api/v1/platform/subsystems/gone").status, 200);
+  write_file(d.config, survival_config(3, 400, false));
+  d.process.signal(SIGHUP);
+  ASSERT_TRUE(eventually([&] {
+    return has_line(metrics_text(d.port), R"(healthd_config_reloads_total{result="applied"} 2)");
+  })) << d.log_text();
+  auto health = get_json(d.port, "/api/v1/platform/health");
+  EXPECT_FALSE(health["subsystems"].contains("gone")) << health;
+  EXPECT_TRUE(health["subsystems"].contains("cache")) << health;
+  EXPECT_TRUE(health["subsystems"].contains("queue")) << health;
+  EXPECT_EQ(http_once(d.port, "GET", "/api/v1/platform/subsystems/gone").status, 404);
+  auto breakers = breakers_of(d.port);
+  EXPECT_FALSE(breakers.contains("gone_breaker")) << breakers;
+  ASSERT_TRUE(breakers.contains("cache_breaker")) << breakers;
+  EXPECT_EQ(breakers["cache_breaker"]["opened_at"], cache_before["opened_at"]) << breakers;
+  EXPECT_EQ(breakers["cache_breaker"]["times_opened"], cache_before["times_opened"]) << breakers;
+  EXPECT_EQ(breakers["cache_breaker"]["failures"], cache_before["failures"]) << breakers;
+  EXPECT_EQ(metrics_text(d.port).find(R"(breaker="gone_breaker")"), std::string::npos);
+  EXPECT_EQ(metrics_text(d.port).find(R"(subsystem="gone")"), std::string::npos);
+  const auto final_mark = newest_id(d.port);
+  // and the daemon heals on, its ids still running on
+  ASSERT_TRUE(eventually([&] { return newest_id(d.port) > final_mark; })) << d.log_text();
+  EXPECT_TRUE(ids_run_down_to_one(all_entries(d.port)));
 
   d.process.signal(SIGTERM);
   EXPECT_EQ(d.process.wait_exit(10s), 0) << d.log_text();

@@ -162,6 +162,26 @@ TEST_F(router_test, healing_log_filters_by_subsystem_since_id_and_limit) {
   EXPECT_EQ(json["entries"][1]["id"], 9);
 }
 
+TEST_F(router_test, healing_log_shows_each_entrys_verification_or_null) {
+  for (const auto verification : {std::optional{verification_result::passed},
+                                  std::optional{verification_result::failed}, std::optional<verification_result>{}}) {
+    healing_entry e;
+    e.subsystem = "redis";
+    e.action = "reconnect";
+    e.result = verification == verification_result::passed ? heal_result::success : heal_result::failure;
+    e.verification = verification;
+    platform_.log.append(e);
+  }
+  const auto json = body_of(get("/api/v1/platform/healing-log"));
+  ASSERT_EQ(json["entries"].size(), 3U);
+  EXPECT_TRUE(json["entries"][0].contains("verification"));
+  EXPECT_TRUE(json["entries"][0]["verification"].is_null());
+  EXPECT_EQ(json["entries"][1]["verification"], "failed");
+  EXPECT_EQ(json["entries"][1]["result"], "failure");
+  EXPECT_EQ(json["entries"][2]["verification"], "passed");
+  EXPECT_EQ(json["entries"][2]["result"], "success");
+}
+
 TEST_F(router_test, healing_log_limit_is_clamped_to_capacity) {
   add_entries(platform_, 25);
   const auto json = body_of(get("/api/v1/platform/healing-log?limit=1000"));
@@ -395,6 +415,33 @@ TEST(heal_outcome_response, platform_cap_full_always_carries_retry_after) {
   EXPECT_EQ(heal_outcome_response(refusal(heal_refusal::platform_cap_full, 7s)).header("Retry-After"), "7");
   EXPECT_TRUE(heal_outcome_response(refusal(heal_refusal::platform_cap_full)).header("Retry-After").has_value());
   EXPECT_FALSE(heal_outcome_response(refusal(heal_refusal::heal_in_progress)).header("Retry-After").has_value());
+}
+
+TEST_F(router_test, heal_answer_shows_a_failed_verification_and_a_failed_result) {
+  platform_.heal.set_answer([this](const manual_heal_request& request) {
+    healing_entry e;
+    e.subsystem = request.subsystem;
+    e.action = "exec:restart-redis";
+    e.trigger = heal_trigger::manual;
+    e.result = heal_result::failure;
+    e.verification = verification_result::failed;
+    e.detail = "exit 0; verification failed: connect: Connection refused";
+    manual_heal_done done;
+    done.subsystem = request.subsystem;
+    done.result = heal_result::failure;
+    done.entries = {platform_.log.append(e)};
+    done.status = health_status::critical;
+    return manual_heal_outcome{std::move(done)};
+  });
+  const auto r = heal("redis", bearer());
+  ASSERT_EQ(r.status, 200);
+  const auto json = body_of(r);
+  EXPECT_EQ(json["result"], "failure");
+  ASSERT_EQ(json["entries"].size(), 1U);
+  EXPECT_EQ(json["entries"][0]["result"], "failure");
+  EXPECT_EQ(json["entries"][0]["verification"], "failed");
+  // the healing log serves the same entry the same way
+  EXPECT_EQ(body_of(get("/api/v1/platform/healing-log"))["entries"][0], json["entries"][0]);
 }
 
 TEST_F(router_test, engine_refusal_reaches_the_client) {

@@ -126,10 +126,23 @@ TEST(views, healing_log_document_lists_entries_as_given) {
   const auto json = healing_log_json(200, {entry(17), entry(16)});
   EXPECT_EQ(json["capacity"], 200);
   ASSERT_EQ(json["entries"].size(), 2U);
-  EXPECT_EQ(json["entries"][0].dump(),
-            R"({"id":17,"timestamp":"2026-11-28T07:02:00.000Z","subsystem":"redis","action":"exec:restart-redis",)"
-            R"("trigger":"auto","result":"success","detail":"restarted","platform_status":"degraded"})");
+  EXPECT_EQ(
+      json["entries"][0].dump(),
+      R"({"id":17,"timestamp":"2026-11-28T07:02:00.000Z","subsystem":"redis","action":"exec:restart-redis",)"
+      R"("trigger":"auto","result":"success","verification":null,"detail":"restarted","platform_status":"degraded"})");
   EXPECT_EQ(json["entries"][1]["id"], 16);
+}
+
+TEST(views, healing_log_document_shows_passed_and_failed_verifications) {
+  auto passed = entry(17);
+  passed.verification = verification_result::passed;
+  auto failed = entry(16);
+  failed.result = heal_result::failure;
+  failed.verification = verification_result::failed;
+  const auto json = healing_log_json(200, {passed, failed});
+  EXPECT_EQ(json["entries"][0]["verification"], "passed");
+  EXPECT_EQ(json["entries"][1]["verification"], "failed");
+  EXPECT_EQ(json["entries"][1]["result"], "failure");
 }
 
 TEST(views, heal_done_document_carries_result_entries_and_status) {
@@ -137,6 +150,8 @@ TEST(views, heal_done_document_carries_result_entries_and_status) {
   done.subsystem = "redis";
   done.result = heal_result::failure;
   done.entries = {entry(3)};
+  done.entries[0].result = heal_result::failure;
+  done.entries[0].verification = verification_result::failed;
   done.status = health_status::critical;
   const auto json = heal_done_json(done);
   EXPECT_EQ(json["subsystem"], "redis");
@@ -144,6 +159,7 @@ TEST(views, heal_done_document_carries_result_entries_and_status) {
   EXPECT_EQ(json["status"], "critical");
   ASSERT_EQ(json["entries"].size(), 1U);
   EXPECT_EQ(json["entries"][0]["id"], 3);
+  EXPECT_EQ(json["entries"][0]["verification"], "failed");
 }
 
 TEST(views, subsystem_detail_adds_identity_and_history) {
@@ -175,14 +191,15 @@ TEST(views, subsystem_detail_shows_last_hour_statistics) {
 }
 
 TEST(views, healing_entry_has_the_audit_file_values_in_documented_order) {
-  const auto e = entry(9);
+  auto e = entry(9);
+  e.verification = verification_result::passed;
   const auto api = healing_entry_json(e);
   EXPECT_EQ(nlohmann::json(api), to_json(e));  // same members and values as the audit file's shape
   std::vector<std::string> keys;
   for (const auto& [key, value] : api.items())
     keys.push_back(key);
-  EXPECT_EQ(keys, (std::vector<std::string>{"id", "timestamp", "subsystem", "action", "trigger", "result", "detail",
-                                            "platform_status"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"id", "timestamp", "subsystem", "action", "trigger", "result",
+                                            "verification", "detail", "platform_status"}));
 }
 
 }  // namespace

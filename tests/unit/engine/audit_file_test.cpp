@@ -135,30 +135,26 @@ TEST_F(audit_file_test, failed_append_reports_the_error) {
   EXPECT_EQ(ec, std::errc::no_space_on_device) << ec.message();
 }
 
-TEST(entry_json, round_trips_and_rejects_bad_fields) {
-  healing_entry e;
-  e.id = 7;
-  e.timestamp = wall_time{std::chrono::sys_days{std::chrono::year{2026} / 1 / 2}};
-  e.subsystem = "database";
-  e.action = "recovered";
-  e.trigger = heal_trigger::manual;
-  e.result = heal_result::skipped;
-  e.detail = "dry run";
-  e.platform_status = health_status::recovering;
-  const auto j = to_json(e);
-  EXPECT_EQ(j["trigger"], "manual");
-  EXPECT_EQ(j["timestamp"], "2026-01-02T00:00:00.000Z");
-  EXPECT_EQ(entry_from_json(j), e);
-
-  std::string error;
-  auto bad = j;
-  bad["result"] = "ok";
-  EXPECT_FALSE(entry_from_json(bad, &error).has_value());
-  EXPECT_NE(error.find("result"), std::string::npos);
-  bad = j;
-  bad["id"] = -1;
-  EXPECT_FALSE(entry_from_json(bad, &error).has_value());
-  EXPECT_FALSE(entry_from_json(nlohmann::json::array(), &error).has_value());
+TEST_F(audit_file_test, line_from_an_older_version_without_verification_loads_as_null) {
+  {
+    std::ofstream out(file_);
+    out << R"({"id":4,"timestamp":"2026-11-28T00:00:00.004Z","subsystem":"redis","action":"exec:restart-redis",)"
+        << R"("trigger":"auto","result":"success","detail":"restarted","platform_status":"degraded"})" << '\n';
+  }
+  {
+    auto current = entry(5);
+    current.verification = verification_result::failed;
+    current.result = heal_result::failure;
+    audit_file audit(file_, 1 << 20);
+    ASSERT_FALSE(audit.append(current));
+  }
+  const auto loaded = audit_file::load(file_, 200);
+  EXPECT_TRUE(loaded.warnings.empty()) << loaded.warnings.front();
+  ASSERT_EQ(ids(loaded.entries), (std::vector<std::uint64_t>{4, 5}));
+  EXPECT_EQ(loaded.entries[0], entry(4));  // every field as written, verification null
+  EXPECT_FALSE(loaded.entries[0].verification.has_value());
+  EXPECT_EQ(loaded.entries[1].verification, verification_result::failed);
+  EXPECT_EQ(loaded.entries[1].result, heal_result::failure);
 }
 
 }  // namespace
