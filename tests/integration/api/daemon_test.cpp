@@ -86,15 +86,17 @@ TEST(daemon, admin_token_file_guards_manual_heal) {
   ASSERT_TRUE(eventually_serving(port, 20s)) << log_of(dir.path() / "log");
   EXPECT_EQ(http_once(port, "POST", "/api/v1/platform/heal/redis").status, 401);
   EXPECT_EQ(http_once(port, "POST", "/api/v1/platform/heal/redis", {{"Authorization", "Bearer nope"}}).status, 403);
-  // The right token reaches the engine, which runs redis's do-nothing heal and answers with its entry.
+  // The right token reaches the engine, which runs redis's do-nothing heal and answers with its entry. Nothing
+  // listens on redis's port, so the verification fails and so does the heal, though its action succeeded.
   const auto r = http_once(port, "POST", "/api/v1/platform/heal/redis", {{"Authorization", "Bearer file-token"}},
                            R"({"reason":"daemon test"})");
   ASSERT_EQ(r.status, 200) << r.body;
   const auto json = nlohmann::json::parse(r.body);
   EXPECT_EQ(json["subsystem"], "redis");
-  EXPECT_EQ(json["result"], "success");
+  EXPECT_EQ(json["result"], "failure");
   ASSERT_FALSE(json["entries"].empty());
   EXPECT_EQ(json["entries"][0]["action"], "exec:noop");
+  EXPECT_EQ(json["entries"][0]["verification"], "failed");
   EXPECT_EQ(json["entries"][0]["trigger"], "manual");
   daemon.signal(SIGINT);
   EXPECT_EQ(daemon.wait_exit(8s), 0);
