@@ -44,7 +44,7 @@ private:
         break;
     }
     if (!output.empty() && child.how != end::failed_to_start) outcome.message += ": " + output;
-    outcome.message = secrets_.redact(outcome.message);
+    outcome.message = secrets_.sanitize(outcome.message);
     return outcome;
   }
 

@@ -51,7 +51,7 @@ public:
       result.message = "HTTP " + std::to_string(status);
       if (!result.success) result.message += " (expected " + probes::describe(options_.expect_status) + ")";
     }
-    result.message = secrets_.redact(result.message);
+    result.message = secrets_.sanitize(result.message);
     co_return result;
   }
 

@@ -2,6 +2,7 @@
 // or a given target. hiredis on the blocking pool with socket timeouts; a job still blocked at the deadline is
 // abandoned by shutting its socket down. An error reply is a failure.
 
+#include "healthd/core/utf8.hpp"
 #include "healthd/probes/blocking_pool.hpp"
 
 #include "action_support.hpp"
@@ -44,7 +45,7 @@ std::string command(redisContext* c, const std::vector<std::string>& args, std::
   if (summary != nullptr) {
     switch (reply->type) {
       case REDIS_REPLY_STATUS:
-      case REDIS_REPLY_STRING: *summary = text.substr(0, 200); break;
+      case REDIS_REPLY_STRING: *summary = valid_utf8(text, 200); break;
       case REDIS_REPLY_INTEGER: *summary = std::to_string(reply->integer); break;
       case REDIS_REPLY_ARRAY: *summary = std::to_string(reply->elements) + " elements"; break;
       default: *summary = "nil"; break;
@@ -120,7 +121,7 @@ public:
     } else {
       result.message = timeout_message(timeout_ms_);
     }
-    result.message = secrets.redact(result.message);
+    result.message = secrets.sanitize(result.message);
     co_return result;
   }
 

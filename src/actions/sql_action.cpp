@@ -77,7 +77,7 @@ public:
     } else {
       result.message = timeout_message(timeout_ms_);
     }
-    result.message = secrets_.redact(result.message);
+    result.message = secrets_.sanitize(result.message);
     co_return result;
   }
 

@@ -1,6 +1,7 @@
 #include "healthd/api/http_message.hpp"
 
 #include "healthd/api/views.hpp"
+#include "healthd/core/utf8.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -51,7 +52,7 @@ http_response json_response(int status, std::shared_ptr<const std::string> body)
 }
 
 http_response error_response(int status, std::string_view code, std::string_view message) {
-  return json_response(status, std::make_shared<const std::string>(error_json(code, message).dump()));
+  return json_response(status, std::make_shared<const std::string>(json_text(error_json(code, message))));
 }
 
 std::optional<std::string> percent_decode(std::string_view text) {

@@ -3,6 +3,7 @@
 #include "healthd/api/auth.hpp"
 #include "healthd/api/views.hpp"
 #include "healthd/core/status.hpp"
+#include "healthd/core/utf8.hpp"
 #include "healthd/version.hpp"
 
 #include <nlohmann/json.hpp>
@@ -100,7 +101,7 @@ std::string join_names(const std::vector<std::string>& names) {
 
 http_response heal_outcome_response(const manual_heal_outcome& outcome) {
   if (const auto* done = std::get_if<manual_heal_done>(&outcome)) {
-    return json_response(200, shared_text(heal_done_json(*done).dump()));
+    return json_response(200, shared_text(json_text(heal_done_json(*done))));
   }
   const auto& refused = std::get<manual_heal_refused>(outcome);
   const auto answer = [&](int status, std::string_view code, std::string_view fallback) {
@@ -236,14 +237,14 @@ http_response router::route(const http_request& request, const parsed_target& ta
 http_response router::health(const http_request& request) {
   const auto version = context_.state.version();
   const auto document = platform_documents_.get(
-      "health", version, [&] { return health_json(context_.state.view(), options_.version).dump(); });
+      "health", version, [&] { return json_text(health_json(context_.state.view(), options_.version)); });
   return document_response(request, document);
 }
 
 http_response router::circuit_breakers(const http_request& request) {
   const auto version = context_.state.version();
-  const auto document = platform_documents_.get("circuit-breakers", version,
-                                                [&] { return breakers_json(context_.breakers.snapshots()).dump(); });
+  const auto document = platform_documents_.get(
+      "circuit-breakers", version, [&] { return json_text(breakers_json(context_.breakers.snapshots())); });
   return document_response(request, document);
 }
 
@@ -269,8 +270,8 @@ http_response router::healing_log(const http_request& request, const parsed_targ
   if (query.since_id) key += "&since_id=" + std::to_string(*query.since_id);
   if (query.subsystem) key += "&subsystem=" + *query.subsystem;
   const auto version = context_.log.last_id();
-  const auto document =
-      log_documents_.get(key, version, [&] { return healing_log_json(capacity, context_.log.query(query)).dump(); });
+  const auto document = log_documents_.get(
+      key, version, [&] { return json_text(healing_log_json(capacity, context_.log.query(query))); });
   return document_response(request, document);
 }
 
@@ -289,7 +290,7 @@ http_response router::subsystem(const http_request& request, std::string_view en
       gone = true;
       return std::string("{}");
     }
-    return subsystem_detail_json(*view, context_.state.history(*name)).dump();
+    return json_text(subsystem_detail_json(*view, context_.state.history(*name)));
   });
   if (gone) return error_response(404, "not_found", "no such subsystem");
   return document_response(request, document);

@@ -1,5 +1,7 @@
 #include "healthd/core/secrets.hpp"
 
+#include "healthd/core/utf8.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -28,6 +30,10 @@ std::string secret_set::redact(std::string_view text) const {
     }
   }
   return out;
+}
+
+std::string secret_set::sanitize(std::string_view text, std::size_t max_bytes) const {
+  return valid_utf8(redact(text), max_bytes);
 }
 
 namespace {

@@ -1,5 +1,6 @@
 #include "healthd/engine/audit_file.hpp"
 
+#include "healthd/core/utf8.hpp"
 #include "healthd/healing_log/entry_json.hpp"
 
 #include <algorithm>
@@ -91,7 +92,7 @@ audit_load_result audit_file::load(const std::filesystem::path& path, std::size_
 }
 
 std::error_code audit_file::append(const healing_entry& entry) {
-  std::string line = to_json(entry).dump();
+  std::string line = json_text(to_json(entry));
   line.push_back('\n');
   std::lock_guard lock(mutex_);
   if (fd_ < 0) {

@@ -1,5 +1,7 @@
 #include "healthd/probes/checks.hpp"
 
+#include "healthd/core/utf8.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -239,10 +241,16 @@ nagios_output parse_nagios_output(std::string_view text) {
   return out;
 }
 
+// A UTF-8 character is at most 4 bytes: keeping 3 past the limit shows whether the one at the limit is whole.
+constexpr std::size_t utf8_lookahead = 3;
+
 void capped_buffer::append(std::string_view data) {
   total_ += data.size();
-  if (kept_.size() < limit_) kept_.append(data.substr(0, limit_ - kept_.size()));
+  const auto room = limit_ + utf8_lookahead;
+  if (kept_.size() < room) kept_.append(data.substr(0, room - kept_.size()));
 }
+
+std::string capped_buffer::text() const { return valid_utf8(kept_, limit_); }
 
 std::string with_connect_timeout(std::string conninfo, int timeout_ms) {
   if (conninfo.find("connect_timeout") != std::string::npos) return conninfo;
@@ -289,19 +297,19 @@ std::map<std::string, std::string, std::less<>> parse_redis_info(std::string_vie
 
 std::string first_line(std::string_view text) { return std::string(trim(text.substr(0, text.find('\n')))); }
 
-nlohmann::json redact_json(const nlohmann::json& value, const secret_set& secrets) {
-  if (secrets.empty()) return value;
-  if (value.is_string()) return secrets.redact(value.get<std::string>());
+nlohmann::json sanitize_json(const nlohmann::json& value, const secret_set& secrets) {
+  if (secrets.empty()) return valid_utf8_json(value);
+  if (value.is_string()) return secrets.sanitize(value.get_ref<const std::string&>());
   if (value.is_array()) {
     auto out = nlohmann::json::array();
     for (const auto& item : value)
-      out.push_back(redact_json(item, secrets));
+      out.push_back(sanitize_json(item, secrets));
     return out;
   }
   if (value.is_object()) {
     auto out = nlohmann::json::object();
     for (const auto& [key, item] : value.items())
-      out[secrets.redact(key)] = redact_json(item, secrets);
+      out[secrets.sanitize(key)] = sanitize_json(item, secrets);
     return out;
   }
   return value;

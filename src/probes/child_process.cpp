@@ -226,8 +226,8 @@ asio::awaitable<child_result> run_on_strand(child_spec spec) {
                             timer.async_wait(asio::as_tuple(asio::use_awaitable)));
   result.out_bytes = io->out_kept.total();
   result.err_bytes = io->err_kept.total();
-  result.out = io->out_kept.take();
-  result.err = io->err_kept.take();
+  result.out = io->out_kept.text();
+  result.err = io->err_kept.text();
   if (finished.index() == 0) {
     const int status = io->reap();
     if (WIFEXITED(status)) {

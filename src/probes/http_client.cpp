@@ -4,6 +4,7 @@
 #include "healthd/probes/http_client.hpp"
 
 #include "healthd/core/time_format.hpp"
+#include "healthd/core/utf8.hpp"
 #include "healthd/probes/checks.hpp"
 #include "healthd/probes/probe.hpp"
 
@@ -517,7 +518,7 @@ asio::awaitable<ws_answer> ws_exchange(WsStream& ws, const parsed_url& url, cons
     const auto message = beast::buffers_to_string(buffer.data());
     if (!options.expect || message.find(*options.expect) != std::string::npos) {
       matched = true;
-      out.reply = message.substr(0, 200);
+      out.reply = valid_utf8(message, 200);  // a binary frame may hold any bytes
     }
     if (matched && pong) {
       // A failed close handshake does not undo a good answer.

@@ -41,8 +41,8 @@ probe_result finish(probe_result result, const stopwatch& watch, const config::p
                       std::to_string(std::lround(result.latency.count())) + " ms > " +
                       std::to_string(config.degraded_latency_ms) + " ms";
   }
-  result.message = secrets.redact(result.message);
-  result.details = redact_json(result.details, secrets);
+  result.message = secrets.sanitize(result.message);
+  result.details = sanitize_json(result.details, secrets);
   return result;
 }
 

@@ -56,7 +56,8 @@ private:
 inline constexpr std::string_view worker_busy_message = "timeout (worker busy)";
 
 // The last step of every run(): sets the latency, applies `degraded_latency_ms` (a healthy result slower than that
-// becomes degraded and says so) and redacts secrets from the message and details.
+// becomes degraded and says so), redacts secrets from the message and details and makes them valid UTF-8: the one
+// place every probe's text passes, whatever library or peer it came from.
 [[nodiscard]] probe_result finish(probe_result result, const stopwatch& watch, const config::probe_config& config,
                                   const secret_set& secrets);
 

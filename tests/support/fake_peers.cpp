@@ -211,7 +211,8 @@ std::string frame(unsigned char opcode, const std::string& payload) {
   return out + payload;
 }
 
-void websocket_echo(peer_connection& conn) {
+// Echoes messages, or answers each with one binary message carrying `reply` when there is one.
+void websocket_peer(peer_connection& conn, const std::optional<std::string>& reply) {
   const auto request = read_request(conn);
   if (!request) return;
   const auto key = request->headers.find("sec-websocket-key");
@@ -247,7 +248,7 @@ void websocket_echo(peer_connection& conn) {
       (*payload)[i] = static_cast<char>((*payload)[i] ^ mask[i % 4]);
     switch (opcode) {
       case 0x1:
-      case 0x2: conn.write(frame(opcode, *payload)); break;
+      case 0x2: conn.write(reply ? frame(0x2, *reply) : frame(opcode, *payload)); break;
       case 0x9: conn.write(frame(0xA, *payload)); break;
       case 0x8: conn.write(frame(0x8, *payload)); return;
       default: break;
@@ -408,7 +409,11 @@ std::unique_ptr<fake_server> make_http_server(std::function<canned_response(cons
 }
 
 std::unique_ptr<fake_server> make_websocket_echo_server(const test_ca* tls) {
-  return std::make_unique<fake_server>(websocket_echo, tls);
+  return std::make_unique<fake_server>([](peer_connection& conn) { websocket_peer(conn, std::nullopt); }, tls);
+}
+
+std::unique_ptr<fake_server> make_websocket_binary_reply_server(std::string reply) {
+  return std::make_unique<fake_server>([reply](peer_connection& conn) { websocket_peer(conn, reply); });
 }
 
 }  // namespace healthd::test

@@ -108,5 +108,8 @@ struct canned_response {
 
 // WebSocket echo: answers pings, echoes text and binary messages, answers close.
 [[nodiscard]] std::unique_ptr<fake_server> make_websocket_echo_server(const test_ca* tls = nullptr);
+// Like the echo server, but answers every text or binary message with one binary message carrying `reply` (any
+// bytes: a peer's binary frame need not be UTF-8).
+[[nodiscard]] std::unique_ptr<fake_server> make_websocket_binary_reply_server(std::string reply);
 
 }  // namespace healthd::test

@@ -4,7 +4,8 @@
 //
 // Contract: `run()` never throws for expected failures; they are an outcome with success == false. It completes
 // within the action's `timeout_ms` (plus scheduling slack) even when a library underneath is still blocked. One
-// run() at a time per action object. Every message has passed through the context's secret_set.
+// run() at a time per action object. Every message is valid UTF-8 and redacted: it has passed through the context's
+// `secret_set::sanitize`, whatever child, library or peer it came from.
 
 #include "healthd/config/config.hpp"
 #include "healthd/core/secrets.hpp"

@@ -1,5 +1,5 @@
 #pragma once
-// What one run of a probe yields. `message` and `details` are already redacted of secrets.
+// What one run of a probe yields. `message` and `details` are already redacted of secrets and valid UTF-8.
 
 #include "healthd/core/clock.hpp"
 #include "healthd/core/status.hpp"

@@ -2,6 +2,7 @@
 // Secrets (conninfo passwords, values substituted from `${VAR}`) must never reach a message, a log line, the API
 // or `--check` output. Every text that may carry one passes through `secret_set::redact`.
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,10 @@ public:
   [[nodiscard]] std::size_t size() const noexcept { return secrets_.size(); }
   // Replaces every occurrence of every secret with "***", longest secrets first.
   [[nodiscard]] std::string redact(std::string_view text) const;
+  // What every untrusted text passes through once, where it enters the daemon: redacted, then made valid UTF-8
+  // (healthd/core/utf8.hpp) and cut on a character boundary to at most `max_bytes`. Redacting first means a secret
+  // is found even next to invalid bytes, and a cut can never leave part of one.
+  [[nodiscard]] std::string sanitize(std::string_view text, std::size_t max_bytes = std::string_view::npos) const;
 
 private:
   std::vector<std::string> secrets_;  // sorted longest first

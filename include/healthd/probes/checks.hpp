@@ -58,15 +58,15 @@ struct nagios_output {
 [[nodiscard]] nagios_output parse_nagios_output(std::string_view text);
 [[nodiscard]] nlohmann::json parse_perfdata(std::string_view text);
 
-// Keeps the first `limit` bytes appended and counts them all.
+// Keeps the first `limit` bytes appended (as valid UTF-8, cut on a character boundary) and counts them all.
 class capped_buffer {
 public:
   explicit capped_buffer(std::size_t limit) : limit_(limit) {}
   void append(std::string_view data);
-  [[nodiscard]] const std::string& kept() const noexcept { return kept_; }
-  [[nodiscard]] std::string take() noexcept { return std::move(kept_); }
+  // What was kept, made valid UTF-8 and at most `limit` bytes: a character the limit would split is left out.
+  [[nodiscard]] std::string text() const;
   [[nodiscard]] std::size_t total() const noexcept { return total_; }
-  [[nodiscard]] bool truncated() const noexcept { return total_ > kept_.size(); }
+  [[nodiscard]] bool truncated() const noexcept { return total_ > limit_; }
 
 private:
   std::size_t limit_;
@@ -87,7 +87,7 @@ private:
 
 // ---- all -------------------------------------------------------------------------------------------------------
 [[nodiscard]] std::string first_line(std::string_view text);
-// Every string (and key) in `value` passed through `secrets.redact`.
-[[nodiscard]] nlohmann::json redact_json(const nlohmann::json& value, const secret_set& secrets);
+// Every string (and key) in `value` passed through `secrets.sanitize`: redacted and valid UTF-8.
+[[nodiscard]] nlohmann::json sanitize_json(const nlohmann::json& value, const secret_set& secrets);
 
 }  // namespace healthd::probes

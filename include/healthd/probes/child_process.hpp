@@ -4,10 +4,10 @@
 // The child: argv[0] found on the child's PATH, its own process group, stdin /dev/null, no inherited descriptors,
 // default signal dispositions, and an environment of only PATH, LANG (the daemon's values, or defaults) and
 // `spec.env` — never the daemon's environment. stdout and stderr are read fully through Asio pipes, at most
-// `max_output_bytes` of each kept. At the deadline `run_child` returns at once with `timed_out`; in the background
-// the group gets SIGTERM, then SIGKILL `kill_grace` later, and the child is reaped. No SIGCHLD handler is used
-// (a pidfd is watched), so the daemon may have other children. The child is always reaped, even if the executor
-// is destroyed first (then synchronously, after SIGKILL).
+// `max_output_bytes` of each kept (as valid UTF-8, cut on a character boundary). At the deadline `run_child` returns at
+// once with `timed_out`; in the background the group gets SIGTERM, then SIGKILL `kill_grace` later, and the child is
+// reaped. No SIGCHLD handler is used (a pidfd is watched), so the daemon may have other children. The child is always
+// reaped, even if the executor is destroyed first (then synchronously, after SIGKILL).
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -33,8 +33,8 @@ struct child_result {
   end how = end::failed_to_start;
   int exit_code = -1;         // exited
   int signal = 0;             // signaled
-  std::string out;            // stdout, at most max_output_bytes
-  std::string err;            // stderr, at most max_output_bytes
+  std::string out;            // stdout: valid UTF-8, at most max_output_bytes, cut on a character boundary
+  std::string err;            // stderr, likewise
   std::size_t out_bytes = 0;  // total read from stdout
   std::size_t err_bytes = 0;
   std::string error;  // failed_to_start: why ("spawn: No such file or directory")

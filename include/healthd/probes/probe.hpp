@@ -6,7 +6,8 @@
 //   result comes back by `timeout_ms` (plus scheduling slack) even when a library underneath is still blocked.
 //   Call `run()` of one probe from one coroutine at a time; a second concurrent call is answered at once with
 //   "timeout (worker busy)" for pool-backed probes.
-// - Every `message` and `details` string has passed through the context's `secret_set`.
+// - Every `message` and `details` string (keys included) is valid UTF-8 and redacted: it has passed through the
+//   context's `secret_set::sanitize`, whatever library, child or peer it came from.
 // - Probes that keep a connection (postgres, redis, http keep-alive) drop it on failure; `reconnect()` drops it on
 //   request (the reconnect heal action). Thread-safe.
 // - Idle watching (event-driven detection): `idle_socket()` returns the descriptor of the kept connection while no

@@ -454,6 +454,19 @@ TEST_F(redis_action_test, error_reply_is_a_failure) {
   EXPECT_EQ(r.outcome.message.rfind("redis: ERR unknown command", 0), 0U) << r.outcome.message;
 }
 
+TEST_F(redis_action_test, reply_is_made_valid_utf8_and_cut_on_a_character_boundary) {
+  auto invalid = h_.make("redis", redis({"ECHO", "ok \xFF"}, running_port()));
+  const auto r1 = h_.run(*invalid);
+  EXPECT_TRUE(r1.outcome.success) << r1.outcome.message;
+  EXPECT_EQ(r1.outcome.message, "ECHO: ok \uFFFD");
+  std::string long_reply(199, 'x');
+  long_reply += "\xC3\xA9";  // a 2-byte character across the 200-byte cut
+  auto cut = h_.make("redis", redis({"ECHO", long_reply}, running_port()));
+  const auto r2 = h_.run(*cut);
+  EXPECT_TRUE(r2.outcome.success) << r2.outcome.message;
+  EXPECT_EQ(r2.outcome.message, "ECHO: " + std::string(199, 'x'));
+}
+
 TEST_F(redis_action_test, silent_server_fails_by_the_deadline) {
   auto server = make_silent_server();
   auto action = h_.make("redis", redis({"PING"}, server->port()), 500);
@@ -502,6 +515,14 @@ TEST(exec_action, exit_zero_is_success_with_the_output) {
   const auto r = h.run(*action);
   EXPECT_TRUE(r.outcome.success) << r.outcome.message;
   EXPECT_EQ(r.outcome.message, "exit 0: redis restarted");
+}
+
+TEST(exec_action, invalid_utf8_output_comes_out_as_replacement_characters) {
+  action_harness h;
+  auto action = h.make("exec", exec_options({"/bin/sh", "-c", "printf 'restarted \\377\\376\\n'"}));
+  const auto r = h.run(*action);
+  EXPECT_TRUE(r.outcome.success) << r.outcome.message;
+  EXPECT_EQ(r.outcome.message, "exit 0: restarted \uFFFD\uFFFD");
 }
 
 TEST(exec_action, exit_one_is_failure_with_stderr) {

@@ -1,5 +1,6 @@
 // exec and file probes, run_child, and the blocking pool.
 
+#include "healthd/core/utf8.hpp"
 #include "healthd/probes/child_process.hpp"
 
 #include "probe_harness.hpp"
@@ -152,6 +153,43 @@ TEST(exec_probe, ten_mib_of_output_is_read_fully_and_four_kib_kept) {
   ASSERT_TRUE(out);
   EXPECT_EQ(out->out.size(), 4096U);
   EXPECT_EQ(out->out_bytes, 10485760U);
+}
+
+TEST(exec_probe, invalid_utf8_output_comes_out_as_replacement_characters) {
+  probe_harness h;
+  auto probe = h.make(shell("printf 'OK \\377\\376 | x=1\\n'; printf 'warn \\377\\n' >&2; exit 0"));
+  const auto r = h.run(*probe);
+  EXPECT_EQ(r.result.status, probe_status::healthy) << r.result.message;
+  EXPECT_EQ(r.result.message, "OK \uFFFD\uFFFD");
+  EXPECT_EQ(r.result.details["stderr"], "warn \uFFFD");
+  EXPECT_TRUE(is_valid_utf8(r.result.message));
+  EXPECT_NO_THROW((void)r.result.details.dump());
+}
+
+TEST(exec_probe, four_kib_cap_cuts_before_a_multi_byte_character_it_would_split) {
+  probe_harness h;
+  // 4094 bytes, then a 3-byte euro sign across the 4096-byte cap.
+  const std::string script = "head -c 4094 /dev/zero | tr '\\0' A; printf '\\342\\202\\254 more\\n'";
+  auto probe = h.make(shell(script));
+  const auto r = h.run(*probe);
+  EXPECT_EQ(r.result.status, probe_status::healthy) << r.result.message;
+  EXPECT_TRUE(is_valid_utf8(r.result.message));
+  EXPECT_EQ(r.result.message.size(), 4094U);
+  EXPECT_EQ(r.result.details["output_truncated"], true);
+  EXPECT_EQ(r.result.details["output_bytes"], 4094 + 3 + 6);
+
+  std::optional<probes::child_result> out;
+  probes::child_spec spec;
+  spec.argv = {"/bin/sh", "-c", script};
+  boost::asio::co_spawn(h.io, probes::run_child(h.io.get_executor(), spec),
+                        [&](const std::exception_ptr&, probes::child_result c) { out = std::move(c); });
+  h.io.restart();
+  h.io.run();
+  ASSERT_TRUE(out);
+  EXPECT_TRUE(is_valid_utf8(out->out));
+  EXPECT_EQ(out->out.size(), 4094U);
+  EXPECT_EQ(out->out.find_first_not_of('A'), std::string::npos);
+  EXPECT_EQ(out->out_bytes, 4094U + 3 + 6);
 }
 
 TEST(exec_probe, missing_program_fails_to_start_with_the_reason) {

@@ -429,6 +429,34 @@ TEST(websocket_probe, send_and_expect_checks_the_echo) {
   EXPECT_EQ(r.result.details["reply"], *options.send);
 }
 
+TEST(websocket_probe, binary_reply_with_invalid_utf8_comes_out_valid) {
+  probe_harness h;
+  auto server = make_websocket_binary_reply_server("state \xFF\xFE ok \xC3");
+  config::websocket_probe options;
+  options.url = local_url("ws", server->port(), "/ws");
+  options.send = "status?";
+  options.expect = "ok";
+  auto probe = h.make(options);
+  const auto r = h.run(*probe);
+  EXPECT_EQ(r.result.status, probe_status::healthy) << r.result.message;
+  EXPECT_EQ(r.result.details["reply"], "state \uFFFD\uFFFD ok \uFFFD");
+  EXPECT_NO_THROW((void)r.result.details.dump());
+}
+
+TEST(websocket_probe, long_reply_is_cut_to_200_bytes_on_a_character_boundary) {
+  probe_harness h;
+  std::string reply(199, 'x');
+  reply += "\xC3\xA9 tail";  // a 2-byte character across the 200-byte cut
+  auto server = make_websocket_binary_reply_server(reply);
+  config::websocket_probe options;
+  options.url = local_url("ws", server->port(), "/ws");
+  options.send = "status?";
+  auto probe = h.make(options);
+  const auto r = h.run(*probe);
+  EXPECT_EQ(r.result.status, probe_status::healthy) << r.result.message;
+  EXPECT_EQ(r.result.details["reply"], std::string(199, 'x'));
+}
+
 TEST(websocket_probe, reply_without_the_expected_text_times_out) {
   probe_harness h;
   auto server = make_websocket_echo_server();

@@ -221,6 +221,62 @@ TEST_F(router_test, subsystem_shows_view_and_history) {
   EXPECT_EQ(json["history"][1]["status"], "critical");
 }
 
+// Probe results, log entries and heal answers are made valid UTF-8 where their text enters the daemon; one that
+// slips past (here put straight into the state) must still render, with U+FFFD for the bad bytes.
+TEST_F(router_test, invalid_utf8_in_state_still_renders_with_replacement_characters) {
+  probe_result result;
+  result.status = probe_status::critical;
+  result.message = "bad \xFF\xFE";
+  result.details = {{"stderr", "cut \xE2\x82"}, {"key \xC0", 1}};
+  platform_.state.record_probe("redis", result, platform_.clock.now().wall);
+
+  const auto health = get("/api/v1/platform/health");
+  ASSERT_EQ(health.status, 200);
+  EXPECT_EQ(body_of(health)["subsystems"]["redis"]["message"], "bad \uFFFD\uFFFD");
+
+  const auto detail = get("/api/v1/platform/subsystems/redis");
+  ASSERT_EQ(detail.status, 200);
+  const auto json = body_of(detail);
+  EXPECT_EQ(json["message"], "bad \uFFFD\uFFFD");
+  EXPECT_EQ(json["details"]["stderr"], "cut \uFFFD");
+  EXPECT_EQ(json["details"]["key \uFFFD"], 1);
+  ASSERT_EQ(json["history"].size(), 1U);
+  EXPECT_EQ(json["history"][0]["message"], "bad \uFFFD\uFFFD");
+}
+
+TEST_F(router_test, invalid_utf8_in_the_healing_log_and_heal_answers_still_renders) {
+  healing_entry entry;
+  entry.subsystem = "redis";
+  entry.action = "exec:restart";
+  entry.detail = "exit 1: \xFF";
+  platform_.log.append(entry);
+  const auto log = get("/api/v1/platform/healing-log");
+  ASSERT_EQ(log.status, 200);
+  EXPECT_EQ(body_of(log)["entries"][0]["detail"], "exit 1: \uFFFD");
+
+  platform_.heal.set_answer([&](const manual_heal_request& request) -> manual_heal_outcome {
+    manual_heal_done done;
+    done.subsystem = request.subsystem;
+    done.result = heal_result::failure;
+    done.entries = {platform_.log.append(entry)};
+    done.status = health_status::critical;
+    return done;
+  });
+  const auto healed = heal("redis", bearer());
+  ASSERT_EQ(healed.status, 200);
+  EXPECT_EQ(body_of(healed)["entries"][0]["detail"], "exit 1: \uFFFD");
+
+  platform_.heal.set_answer([](const manual_heal_request&) -> manual_heal_outcome {
+    manual_heal_refused refused;
+    refused.reason = heal_refusal::heal_in_progress;
+    refused.message = "busy \xFF";
+    return refused;
+  });
+  const auto refused = heal("redis", bearer());
+  ASSERT_EQ(refused.status, 409);
+  EXPECT_EQ(body_of(refused)["error"]["message"], "busy \uFFFD");
+}
+
 TEST_F(router_test, unknown_subsystem_is_404) {
   const auto r = get("/api/v1/platform/subsystems/nope");
   EXPECT_EQ(r.status, 404);

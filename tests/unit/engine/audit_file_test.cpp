@@ -58,6 +58,26 @@ TEST_F(audit_file_test, appended_entries_load_back_equal) {
   EXPECT_EQ(loaded.entries[2], entry(3));
 }
 
+// Action messages are made valid UTF-8 where they enter; an entry that slips past still makes a line that parses.
+TEST_F(audit_file_test, invalid_utf8_in_the_detail_is_written_as_replacement_characters) {
+  {
+    audit_file audit(file_, 1 << 20);
+    ASSERT_FALSE(audit.append(entry(1, "exit 1: \xFF\xFE cut \xE2\x82")));
+    ASSERT_FALSE(audit.append(entry(2)));
+  }
+  std::ifstream in(file_);
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  const auto parsed = nlohmann::json::parse(line, nullptr, false);
+  ASSERT_FALSE(parsed.is_discarded()) << line;
+  EXPECT_EQ(parsed["detail"], "exit 1: \uFFFD\uFFFD cut \uFFFD");
+  const auto loaded = audit_file::load(file_, 200);
+  EXPECT_TRUE(loaded.warnings.empty());
+  ASSERT_EQ(loaded.entries.size(), 2U);
+  EXPECT_EQ(loaded.entries[0].detail, "exit 1: \uFFFD\uFFFD cut \uFFFD");
+  EXPECT_EQ(loaded.entries[1], entry(2));
+}
+
 TEST_F(audit_file_test, restart_continues_ids_through_the_healing_log) {
   {
     audit_file audit(file_, 1 << 20);

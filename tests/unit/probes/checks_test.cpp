@@ -137,13 +137,37 @@ TEST(capped_buffer, keeps_the_first_bytes_and_counts_all) {
   const std::string chunk(1000, 'x');
   for (int i = 0; i < 10; ++i)
     buffer.append(chunk);
-  EXPECT_EQ(buffer.kept().size(), 4096U);
+  EXPECT_EQ(buffer.text().size(), 4096U);
   EXPECT_EQ(buffer.total(), 10000U);
   EXPECT_TRUE(buffer.truncated());
   capped_buffer small(10);
   small.append("abc");
   EXPECT_FALSE(small.truncated());
-  EXPECT_EQ(small.kept(), "abc");
+  EXPECT_EQ(small.text(), "abc");
+}
+
+TEST(capped_buffer, text_is_valid_utf8_cut_before_a_character_the_limit_would_split) {
+  struct row {
+    const char* name;
+    std::vector<std::string> chunks;
+    std::string text;
+    bool truncated;
+  };
+  const std::vector<row> table = {
+      {"euro_across_the_limit", {"abcd\xE2", "\x82\xAC tail"}, "abcd", true},
+      {"euro_ends_at_the_limit", {"abc", "\xE2\x82\xAC"}, "abc\xE2\x82\xAC", false},
+      {"four_byte_across_the_limit", {"abcde\xF0\x9F\x98\x80"}, "abcde", true},
+      {"invalid_bytes_replaced", {"a\xFF"}, "a\xEF\xBF\xBD", false},
+      {"truncated_sequence_at_the_end_of_output", {"ab\xC3"}, "ab\xEF\xBF\xBD", false},
+  };
+  for (const auto& r : table) {
+    SCOPED_TRACE(r.name);
+    capped_buffer buffer(6);
+    for (const auto& chunk : r.chunks)
+      buffer.append(chunk);
+    EXPECT_EQ(buffer.text(), r.text);
+    EXPECT_EQ(buffer.truncated(), r.truncated);
+  }
 }
 
 TEST(conninfo, connect_timeout_is_added_one_second_past_the_deadline_with_a_two_second_floor) {
@@ -174,10 +198,21 @@ TEST(redaction, every_string_and_key_in_details_is_redacted) {
   secret_set secrets;
   secrets.add("hunter2");
   const nlohmann::json details = {{"a", "pw=hunter2"}, {"hunter2", 1}, {"list", {"x", "hunter2"}}, {"n", 5}};
-  const auto out = redact_json(details, secrets);
+  const auto out = sanitize_json(details, secrets);
   EXPECT_EQ(out.dump().find("hunter2"), std::string::npos);
   EXPECT_EQ(out["a"], "pw=***");
   EXPECT_EQ(out["n"], 5);
+}
+
+TEST(redaction, details_are_made_valid_utf8_with_or_without_secrets) {
+  const nlohmann::json details = {{"stderr", "bad \xFF"}, {"key \xC0", {"x\xE2\x82"}}};
+  for (const bool with_secret : {false, true}) {
+    secret_set secrets;
+    if (with_secret) secrets.add("hunter2");
+    const auto out = sanitize_json(details, secrets);
+    EXPECT_EQ(out["stderr"], "bad \uFFFD");
+    EXPECT_EQ(out["key \uFFFD"][0], "x\uFFFD");
+  }
 }
 
 }  // namespace
