@@ -1,8 +1,10 @@
 #include "subsystem_runner.hpp"
 
+#include "healthd/core/utf8.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
@@ -21,6 +23,7 @@ namespace {
 // Probes and actions honour their own deadlines; this outer bound only guards against one that does not.
 constexpr auto deadline_slack = 2s;
 constexpr auto retry_after_cap_full = std::chrono::seconds{10};
+constexpr std::size_t max_reason_bytes = 1024;
 
 std::string describe(const std::exception_ptr& e) {
   try {
@@ -58,14 +61,14 @@ subsystem_runner::subsystem_runner(std::shared_ptr<engine_core> core, asio::any_
       timer_(strand_, asio::steady_timer::time_point::max()) {}
 
 void subsystem_runner::start() {
-  asio::dispatch(strand_, [self = shared_from_this()] {
+  asio::post(strand_, [self = shared_from_this()] {
     self->spawn(self->timer_task(), "timer", std::nullopt);
     self->feed(fsm_event::tick{});
   });
 }
 
 void subsystem_runner::stop() {
-  asio::dispatch(strand_, [self = shared_from_this()] {
+  asio::post(strand_, [self = shared_from_this()] {
     self->stopped_ = true;
     self->disarm_watch();
     self->feed(fsm_event::stop{});
@@ -74,14 +77,14 @@ void subsystem_runner::stop() {
 }
 
 void subsystem_runner::poke() {
-  asio::dispatch(strand_, [self = shared_from_this()] {
+  asio::post(strand_, [self = shared_from_this()] {
     if (!self->stopped_) self->feed(fsm_event::tick{});
   });
 }
 
 void subsystem_runner::replace(runner_parts parts) {
   auto shared = std::make_shared<runner_parts>(std::move(parts));
-  asio::dispatch(strand_, [self = shared_from_this(), shared] {
+  asio::post(strand_, [self = shared_from_this(), shared] {
     auto next = subsystem_fsm_config::from(shared->config, shared->loop_interval_s);
     self->pending_parts_ = std::move(*shared);
     self->feed(fsm_event::reload{std::move(next)});
@@ -89,11 +92,11 @@ void subsystem_runner::replace(runner_parts parts) {
 }
 
 void subsystem_runner::breaker_changed(breaker_state to) {
-  asio::dispatch(strand_, [self = shared_from_this(), to] { self->feed(fsm_event::breaker_changed{to}); });
+  asio::post(strand_, [self = shared_from_this(), to] { self->feed(fsm_event::breaker_changed{to}); });
 }
 
 void subsystem_runner::maintain(std::string task_name) {
-  asio::dispatch(strand_, [self = shared_from_this(), task_name = std::move(task_name)] {
+  asio::post(strand_, [self = shared_from_this(), task_name = std::move(task_name)] {
     auto it = self->parts_.maintenance.find(task_name);
     if (it == self->parts_.maintenance.end()) return;
     trigger_request request{self->name_, heal_trigger::maintenance, {}, it->second};
@@ -211,7 +214,8 @@ asio::awaitable<trigger_outcome> subsystem_runner::trigger(trigger_request reque
   const auto id = ++next_trigger_id_;
   auto w = std::make_shared<waiter>(strand_);
   waiters_.emplace(id, w);
-  fsm_event::trigger event{id, request.kind, std::move(request.reason), std::nullopt, false};
+  // The reason comes from callers (an API body, a log line): it enters the engine's state here.
+  fsm_event::trigger event{id, request.kind, valid_utf8(request.reason, max_reason_bytes), std::nullopt, false};
   if (request.action) {
     event.override_action = heal_override{request.action->label, request.action->timeout_ms};
     overrides_.emplace(id, request.action->action);
@@ -260,7 +264,7 @@ asio::awaitable<void> subsystem_runner::drain_outbox() {
         stored = co_await core_->record(std::move(e));
       } catch (const std::exception& ex) {
         ++core_->audit_write_failures;
-        spdlog::error("subsystem {}: healing-log entry not recorded: {}", name_, ex.what());
+        spdlog::error("subsystem {}: healing-log entry not recorded: {}", name_, valid_utf8(ex.what()));
       }
       if (auto it = waiters_.find(r->heal_id); r->heal_id != 0 && it != waiters_.end()) {
         it->second->entries.push_back(std::move(stored.first));
@@ -302,7 +306,7 @@ asio::awaitable<probe_result> subsystem_runner::guarded_probe(std::shared_ptr<pr
     if (r.index() == 0) co_return std::get<0>(std::move(r));
   } catch (const std::exception& e) {
     probe_result failed;
-    failed.message = std::string("probe error: ") + e.what();
+    failed.message = valid_utf8(std::string("probe error: ") + e.what());
     co_return failed;
   }
   probe_result late;
@@ -369,7 +373,7 @@ asio::awaitable<void> subsystem_runner::heal_task(std::uint64_t id, std::optiona
       done.message = "timeout after " + std::to_string(timeout_ms) + " ms";
     }
   } catch (const std::exception& e) {
-    done.message = std::string("action error: ") + e.what();
+    done.message = valid_utf8(std::string("action error: ") + e.what());
   }
   feed(std::move(done));
 }

@@ -31,7 +31,8 @@ public:
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
   [[nodiscard]] const boost::asio::any_io_executor& strand() const noexcept { return strand_; }
 
-  // Thread-safe entry points; the work happens on the strand.
+  // Thread-safe entry points; the work is posted to the strand, never run inline, so callers may hold the engine's
+  // lock (which the work itself takes to read the environment).
   void start();                      // first probe at once
   void stop();                       // no new work; in-flight work ends by its deadline
   void poke();                       // a loop tick

@@ -32,7 +32,7 @@ struct heal_override_action {
 struct trigger_request {
   std::string subsystem;
   heal_trigger kind = heal_trigger::manual;
-  std::string reason;  // goes into the entries' detail as "reason: ..."
+  std::string reason;  // goes into the entries' detail as "reason: ..." (valid UTF-8, at most 1 KiB kept)
   std::optional<heal_override_action> action;
 };
 
