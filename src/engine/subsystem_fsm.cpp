@@ -1,5 +1,6 @@
 #include "healthd/engine/subsystem_fsm.hpp"
 
+#include "healthd/core/overloaded.hpp"
 #include "healthd/core/status_rules.hpp"
 #include "healthd/engine/schedule.hpp"
 
@@ -9,11 +10,6 @@
 namespace healthd {
 
 namespace {
-
-template <typename... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
 
 std::string with_reason(const std::string& reason, const std::string& message) {
   return reason.empty() ? message : "reason: " + reason + "; " + message;

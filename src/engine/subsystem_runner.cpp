@@ -1,5 +1,6 @@
 #include "subsystem_runner.hpp"
 
+#include "healthd/core/overloaded.hpp"
 #include "healthd/core/utf8.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -34,11 +35,6 @@ std::string describe(const std::exception_ptr& e) {
     return "unknown exception";
   }
 }
-
-template <typename... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
 
 std::optional<breaker_transition> record_in(circuit_breaker& b, const admission_ticket& ticket, const probe_result& r,
                                             const instant& now) {

@@ -54,7 +54,8 @@ using manual_heal_outcome = std::variant<manual_heal_done, manual_heal_refused>;
 class heal_service {
 public:
   virtual ~heal_service() = default;
-  // Thread-safe; may be awaited from any I/O thread. Completes within the action's and the probe's deadlines.
+  // Thread-safe; may be awaited from any I/O thread. Completes within the action's and the probe's deadlines (and
+  // a probe round's, when one was running: the heal waits for it).
   virtual boost::asio::awaitable<manual_heal_outcome> heal(manual_heal_request request) = 0;
 };
 

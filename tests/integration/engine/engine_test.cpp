@@ -506,9 +506,10 @@ TEST_F(engine_test, refused_rounds_on_a_shared_breaker_do_not_spin) {
   EXPECT_GT(breakers_->find("shared")->snapshot().times_opened, 1U);  // trials kept running
 }
 
-// Regression (issue 8, defect 3): an exception after a heal slot was taken (here: an audit write that threw on an
-// action's invalid UTF-8 output) leaked the slot; with healing.max_concurrent 1 no automatic heal ran again.
-TEST_F(engine_test, heals_keep_running_when_an_entry_cannot_be_recorded) {
+// Regression (issue 8, defects 2 and 3): an action printing invalid UTF-8 made the audit write throw after the heal
+// slot was taken, which leaked the slot; with healing.max_concurrent 1 no automatic heal ran again. Now the text is
+// made valid where it enters, and slots are leases that no exception can keep.
+TEST_F(engine_test, heals_keep_running_after_an_action_prints_invalid_utf8) {
   const auto closed_port = test::free_port();
   auto cfg = base_config();
   cfg->healing.max_concurrent = 1;
@@ -529,6 +530,9 @@ TEST_F(engine_test, heals_keep_running_when_an_entry_cannot_be_recorded) {
   EXPECT_TRUE(both_healed_twice) << "a: " << testing::PrintToString(actions_of(entries("a")))
                                  << " b: " << testing::PrintToString(actions_of(entries("b")));
   EXPECT_EQ(engine_->counters().audit_write_failures, 0U);
+  const auto e = entries("a").at(0);
+  EXPECT_NE(e.detail.find("\xEF\xBF\xBD"), std::string::npos) << e.detail;  // U+FFFD where the bad bytes were
+  EXPECT_EQ(audit_file::load(dir_ / "audit.jsonl", 200).warnings.size(), 0U);
 }
 
 // Regression (issue 8, defect 4): a reload that removed a subsystem while its maintenance task was suspended freed
