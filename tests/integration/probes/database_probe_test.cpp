@@ -182,12 +182,31 @@ TEST_F(redis_probe_test, password_comes_from_password_env_and_noauth_is_reported
   auto with = h_.make(options);
   const auto ok = h_.run(*with);
   EXPECT_EQ(ok.result.status, probe_status::healthy) << ok.result.message;
-  ::setenv("HEALTHD_TEST_REDIS_PASSWORD", "wrong-pw-456", 1);
-  with->reconnect();
-  const auto wrong = h_.run(*with);
-  EXPECT_EQ(wrong.result.status, probe_status::critical);
-  EXPECT_EQ(wrong.result.message.find("wrong-pw-456"), std::string::npos);
   ::unsetenv("HEALTHD_TEST_REDIS_PASSWORD");
+}
+
+// Redis never echoes a password, so a server that does stands in for any error text that would carry it: the
+// password read through password_env must come out redacted (issue 9, defect 5: the old check could not fail).
+TEST_F(redis_probe_test, password_echoed_by_the_server_is_redacted) {
+  fake_server echoing([](peer_connection& peer) {
+    // AUTH arrives as *2 $4 AUTH $n <password>: five lines.
+    std::string password;
+    for (int line = 0; line < 5; ++line) {
+      const auto text = peer.read_until("\r\n");
+      if (!text) return;
+      if (line == 4) password = text->substr(0, text->size() - 2);
+    }
+    (void)peer.write("-ERR invalid password '" + password + "'\r\n");
+  });
+  ::setenv("HEALTHD_TEST_REDIS_PASSWORD", "wrong-pw-456", 1);
+  auto options = redis_options(echoing.port());
+  options.password_env = "HEALTHD_TEST_REDIS_PASSWORD";
+  auto probe = h_.make(options);
+  const auto r = h_.run(*probe);
+  ::unsetenv("HEALTHD_TEST_REDIS_PASSWORD");
+  EXPECT_EQ(r.result.status, probe_status::critical);
+  EXPECT_EQ(r.result.message, "redis: ERR invalid password '***'");
+  EXPECT_EQ(r.result.message.find("wrong-pw-456"), std::string::npos);
 }
 
 TEST_F(redis_probe_test, refused_port_fails_fast_with_the_reason) {
