@@ -3,7 +3,9 @@
 
 #include "healthd/actions/action.hpp"
 #include "healthd/actions/registry.hpp"
+#include "healthd/io/text.hpp"
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <variant>
@@ -25,7 +27,7 @@ const T& options_as(const config::action_config& config) {
 }
 
 [[nodiscard]] inline std::string timeout_message(int timeout_ms) {
-  return "timeout after " + std::to_string(timeout_ms) + " ms";
+  return io::timeout_message(std::chrono::milliseconds(timeout_ms));
 }
 
 }  // namespace healthd::actions::detail

@@ -1,8 +1,8 @@
 // exec: runs a program (no shell) with the same child rules as the exec probe: own process group, only PATH, LANG
 // and the configured env, SIGTERM then SIGKILL at the deadline, output capped, always reaped. Exit 0 is success.
 
-#include "healthd/probes/checks.hpp"
-#include "healthd/probes/child_process.hpp"
+#include "healthd/io/child_process.hpp"
+#include "healthd/io/text.hpp"
 
 #include "action_support.hpp"
 
@@ -21,19 +21,19 @@ public:
   }
 
   boost::asio::awaitable<action_outcome> run() override {
-    probes::child_spec spec;
+    io::child_spec spec;
     spec.argv = options_.argv;
     spec.env = options_.env;
     spec.timeout = std::chrono::milliseconds{timeout_ms_};
-    const auto child = co_await probes::run_child(executor_, std::move(spec));
+    const auto child = co_await io::run_child(executor_, std::move(spec));
     co_return judge(child);
   }
 
 private:
-  action_outcome judge(const probes::child_result& child) const {
-    using end = probes::child_result::end;
+  action_outcome judge(const io::child_result& child) const {
+    using end = io::child_result::end;
     action_outcome outcome;
-    const auto output = probes::first_line(child.out.empty() ? child.err : child.out);
+    const auto output = io::first_line(child.out.empty() ? child.err : child.out);
     switch (child.how) {
       case end::failed_to_start: outcome.message = child.error; break;
       case end::timed_out: outcome.message = timeout_message(timeout_ms_); break;

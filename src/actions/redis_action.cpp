@@ -3,7 +3,7 @@
 // abandoned by shutting its socket down. An error reply is a failure.
 
 #include "healthd/core/utf8.hpp"
-#include "healthd/probes/blocking_pool.hpp"
+#include "healthd/io/blocking_pool.hpp"
 
 #include "action_support.hpp"
 
@@ -23,8 +23,21 @@ struct reply_deleter {
 };
 using redis_reply = std::unique_ptr<redisReply, reply_deleter>;
 
+struct redis_job;
+void execute(redis_job& job, const config::redis_probe& target, const std::optional<std::string>& password,
+             const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+
 struct redis_job {
-  probes::job_socket socket;
+  redis_job(config::redis_probe t, std::optional<std::string> p, std::vector<std::string> a,
+            std::chrono::milliseconds d)
+      : target(std::move(t)), password(std::move(p)), argv(std::move(a)), timeout(d) {}
+  void run() { execute(*this, target, password, argv, timeout); }
+  void cancel() { socket.shutdown(); }
+  config::redis_probe target;
+  std::optional<std::string> password;
+  std::vector<std::string> argv;
+  std::chrono::milliseconds timeout;
+  io::job_socket socket;
   bool ok = false;
   std::string message;
 };
@@ -104,23 +117,12 @@ public:
       password = value;
       secrets.add(*password);
     }
-    auto job = std::make_shared<redis_job>();
     const auto timeout = std::chrono::milliseconds{timeout_ms_};
-    // Named, not temporaries inside co_await: g++ 12 miscompiles capturing lambdas there (docs/architecture.md).
-    std::function<void()> work = [job, target = target_, password, argv = options_.argv, timeout] {
-      execute(*job, target, password, argv, timeout);
-    };
-    std::function<void()> cancel = [job] { job->socket.shutdown(); };
-    const auto outcome = co_await pool_->run(key_, timeout, std::move(work), std::move(cancel));
+    auto job = std::make_shared<redis_job>(target_, password, options_.argv, timeout);
+    const auto outcome = co_await io::run_job(*pool_, key_, timeout, job);
     action_outcome result;
-    if (outcome == probes::job_outcome::done) {
-      result.success = job->ok;
-      result.message = job->message;
-    } else if (outcome == probes::job_outcome::busy) {
-      result.message = "an earlier redis action of this subsystem is still running";
-    } else {
-      result.message = timeout_message(timeout_ms_);
-    }
+    result.success = outcome == io::job_outcome::done && job->ok;
+    result.message = io::failure_message(outcome, timeout, "redis action").value_or(job->message);
     result.message = secrets.sanitize(result.message);
     co_return result;
   }
@@ -128,7 +130,7 @@ public:
 private:
   config::redis_action options_;
   int timeout_ms_;
-  probes::blocking_pool* pool_;
+  io::blocking_pool* pool_;
   std::string key_;
   config::redis_probe target_;
   secret_set secrets_;

@@ -2,8 +2,8 @@
 // terminating sessions idle in transaction. libpqxx on the blocking pool; a statement still running at the deadline
 // is abandoned by shutting its socket down.
 
-#include "healthd/probes/blocking_pool.hpp"
-#include "healthd/probes/checks.hpp"
+#include "healthd/io/blocking_pool.hpp"
+#include "healthd/io/libpq.hpp"
 
 #include "action_support.hpp"
 
@@ -13,8 +13,16 @@ namespace healthd::actions::detail {
 
 namespace {
 
+struct sql_job;
+void execute(sql_job& job, const std::string& conninfo, const std::string& statement);
+
 struct sql_job {
-  probes::job_socket socket;
+  sql_job(std::string c, std::string s) : conninfo(std::move(c)), statement(std::move(s)) {}
+  void run() { execute(*this, conninfo, statement); }
+  void cancel() { socket.shutdown(); }
+  std::string conninfo;
+  std::string statement;
+  io::job_socket socket;
   bool ok = false;
   std::string message;
 };
@@ -33,7 +41,7 @@ void execute(sql_job& job, const std::string& conninfo, const std::string& state
     job.socket.clear();
   } catch (const std::exception& e) {
     job.socket.clear();
-    job.message = probes::short_libpq_error(e.what());
+    job.message = io::short_libpq_error(e.what());
     if (job.message.empty()) job.message = "unknown error";
   }
 }
@@ -56,27 +64,16 @@ public:
     }
     if (pool_ == nullptr) throw action_config_error("sql action: no blocking pool");
     if (auto password = conninfo_password(conninfo)) secrets_.add(*password);
-    conninfo_ = probes::with_connect_timeout(conninfo, timeout_ms_);
+    conninfo_ = io::with_connect_timeout(conninfo, timeout_ms_);
   }
 
   boost::asio::awaitable<action_outcome> run() override {
-    auto job = std::make_shared<sql_job>();
-    // Named, not temporaries inside co_await: g++ 12 miscompiles capturing lambdas there (docs/architecture.md).
-    std::function<void()> work = [job, conninfo = conninfo_, statement = options_.statement] {
-      execute(*job, conninfo, statement);
-    };
-    std::function<void()> cancel = [job] { job->socket.shutdown(); };
-    const auto outcome =
-        co_await pool_->run(key_, std::chrono::milliseconds{timeout_ms_}, std::move(work), std::move(cancel));
+    auto job = std::make_shared<sql_job>(conninfo_, options_.statement);
+    const auto timeout = std::chrono::milliseconds{timeout_ms_};
+    const auto outcome = co_await io::run_job(*pool_, key_, timeout, job);
     action_outcome result;
-    if (outcome == probes::job_outcome::done) {
-      result.success = job->ok;
-      result.message = job->message;
-    } else if (outcome == probes::job_outcome::busy) {
-      result.message = "an earlier sql action of this subsystem is still running";
-    } else {
-      result.message = timeout_message(timeout_ms_);
-    }
+    result.success = outcome == io::job_outcome::done && job->ok;
+    result.message = io::failure_message(outcome, timeout, "sql action").value_or(job->message);
     result.message = secrets_.sanitize(result.message);
     co_return result;
   }
@@ -84,7 +81,7 @@ public:
 private:
   config::sql_action options_;
   int timeout_ms_;
-  probes::blocking_pool* pool_;
+  io::blocking_pool* pool_;
   std::string key_;
   std::string conninfo_;
   secret_set secrets_;

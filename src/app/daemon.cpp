@@ -12,7 +12,7 @@
 #include "healthd/engine/heal_service.hpp"
 #include "healthd/engine/platform_state.hpp"
 #include "healthd/healing_log/healing_log.hpp"
-#include "healthd/probes/blocking_pool.hpp"
+#include "healthd/io/blocking_pool.hpp"
 #include "healthd/version.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -152,24 +152,33 @@ void reload_config(const daemon_options& options, const std::weak_ptr<engine>& w
   }
 }
 
+// One reload on the blocking pool (reading the file and building probes may block on file I/O).
+struct reload_job {
+  reload_job(daemon_options o, std::weak_ptr<engine> e, std::shared_ptr<reload_state> s)
+      : options(std::move(o)), eng(std::move(e)), state(std::move(s)) {}
+  void run() { reload_config(options, eng, *state); }
+  daemon_options options;
+  std::weak_ptr<engine> eng;
+  std::shared_ptr<reload_state> state;
+};
+
 // SIGHUP: re-read the config; apply what can change live, keep the running config when the new one is invalid.
 // The job holds the engine only while it applies a config; shutdown waits for that (reload_state::close).
 net::awaitable<void> reload_on_sighup(net::signal_set& hup, daemon_options options, std::weak_ptr<engine> eng,
-                                      std::shared_ptr<reload_state> state,
-                                      std::shared_ptr<probes::blocking_pool> pool) {
+                                      std::shared_ptr<reload_state> state, std::shared_ptr<io::blocking_pool> pool) {
   constexpr auto reload_timeout = std::chrono::seconds(30);
   for (;;) {
     const auto [ec, signo] = co_await hup.async_wait(use_tuple);
     if (ec) co_return;
     spdlog::info("SIGHUP: reloading {}", options.config_file.string());
-    std::function<void()> job = [options, eng, state] { reload_config(options, eng, *state); };
-    switch (co_await pool->run("config-reload", reload_timeout, std::move(job))) {
-      case probes::job_outcome::done: break;
-      case probes::job_outcome::busy: spdlog::warn("SIGHUP ignored: the previous reload is still running"); break;
-      case probes::job_outcome::timeout:
+    auto job = std::make_shared<reload_job>(options, eng, state);
+    switch (co_await io::run_job(*pool, "config-reload", reload_timeout, job)) {
+      case io::job_outcome::done: break;
+      case io::job_outcome::busy: spdlog::warn("SIGHUP ignored: the previous reload is still running"); break;
+      case io::job_outcome::timeout:
         spdlog::warn("reload still running after {} s; its outcome is logged when it ends", reload_timeout.count());
         break;
-      case probes::job_outcome::expired:
+      case io::job_outcome::expired:
         spdlog::error("reload rejected, keeping the running config: no worker free within {} s",
                       reload_timeout.count());
         state->record(false);
@@ -240,7 +249,7 @@ int run_daemon(const daemon_options& options) {
   auto state = std::make_shared<platform_state>(cfg, breakers, clock.now().wall);
   // Blocking library calls: one thread per subsystem (a stuck dependency holds at most one) plus room for heal
   // actions, audit writes and reloads.
-  auto pool = std::make_shared<probes::blocking_pool>(std::min<std::size_t>(cfg->subsystems.size() + 4, 32));
+  auto pool = std::make_shared<io::blocking_pool>(std::min<std::size_t>(cfg->subsystems.size() + 4, 32));
 
   std::shared_ptr<audit_file> audit;
   if (cfg->healing_log.audit_file) {

@@ -117,4 +117,22 @@ std::optional<std::string> conninfo_password(std::string_view conninfo) {
   return keyword_password(conninfo);
 }
 
+nlohmann::json sanitize_json(const nlohmann::json& value, const secret_set& secrets) {
+  if (secrets.empty()) return valid_utf8_json(value);
+  if (value.is_string()) return secrets.sanitize(value.get_ref<const std::string&>());
+  if (value.is_array()) {
+    auto out = nlohmann::json::array();
+    for (const auto& item : value)
+      out.push_back(sanitize_json(item, secrets));
+    return out;
+  }
+  if (value.is_object()) {
+    auto out = nlohmann::json::object();
+    for (const auto& [key, item] : value.items())
+      out[secrets.sanitize(key)] = sanitize_json(item, secrets);
+    return out;
+  }
+  return value;
+}
+
 }  // namespace healthd

@@ -84,11 +84,11 @@ asio::awaitable<std::pair<healing_entry, bool>> engine_core::record(healing_entr
     std::function<void()> work = [audit = deps.audit, stored, error] { *error = audit->append(stored); };
     auto key = "audit:" + stored.subsystem;
     const auto outcome = co_await deps.pool->run(std::move(key), audit_write_timeout, std::move(work));
-    if (outcome != probes::job_outcome::done || *error) {
+    if (outcome != io::job_outcome::done || *error) {
       durable = false;
       ++audit_write_failures;
       spdlog::error("audit file {}: entry {} not written: {}", deps.audit->path().string(), stored.id,
-                    *error ? error->message() : std::string(probes::to_string(outcome)));
+                    *error ? error->message() : std::string(io::to_string(outcome)));
     }
   }
   co_return std::make_pair(std::move(stored), durable);

@@ -5,7 +5,7 @@
 #include "healthd/actions/registry.hpp"
 #include "healthd/engine/engine.hpp"
 #include "healthd/engine/trigger.hpp"
-#include "healthd/probes/blocking_pool.hpp"
+#include "healthd/io/blocking_pool.hpp"
 #include "healthd/probes/probe.hpp"
 #include "healthd/probes/registry.hpp"
 

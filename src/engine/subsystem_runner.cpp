@@ -10,9 +10,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
-#include <fcntl.h>
-#include <poll.h>
-
 namespace healthd::detail {
 
 namespace asio = boost::asio;
@@ -400,42 +397,31 @@ void subsystem_runner::arm_watch() {
   if (stopped_ || watch_ || !parts_.probe) return;
   const auto fd = parts_.probe->idle_socket();
   if (!fd) return;
-  // The server may have closed the connection before we started watching: look once without waiting.
-  pollfd p{*fd, POLLIN | POLLRDHUP, 0};
-  if (::poll(&p, 1, 0) > 0) {
-    ++core_->watch_wakeups;
-    feed(fsm_event::connection_dropped{});
-    return;
+  auto watch = std::make_shared<io::idle_watch>(strand_);
+  switch (watch->arm(*fd)) {
+    case io::idle_watch::armed::watching:
+      watch_ = watch;
+      spawn(watch_task(std::move(watch)), "connection watch", std::nullopt);
+      return;
+    case io::idle_watch::armed::readable_now:
+      ++core_->watch_wakeups;
+      feed(fsm_event::connection_dropped{});
+      return;
+    case io::idle_watch::armed::not_watchable: return;
   }
-  // Asio switches a watched descriptor to non-blocking mode and release() leaves it so; the library expects its
-  // blocking socket back (hiredis would then fail with EAGAIN), so the flags are restored on release.
-  const int flags = ::fcntl(*fd, F_GETFL);
-  if (flags < 0) return;
-  auto descriptor = std::make_shared<asio::posix::stream_descriptor>(strand_);
-  boost::system::error_code ec;
-  descriptor->assign(*fd, ec);
-  if (ec) {
-    (void)descriptor->release();
-    return;
-  }
-  watch_ = descriptor;
-  watch_flags_ = flags;
-  spawn(watch(std::move(descriptor)), "connection watch", std::nullopt);
 }
 
 void subsystem_runner::disarm_watch() {
   if (!watch_) return;
-  auto descriptor = std::move(watch_);
+  auto watch = std::move(watch_);
   watch_.reset();
-  // The library owns the descriptor: release it (cancelling the wait), never close it.
-  const int fd = descriptor->release();
-  if (fd >= 0) (void)::fcntl(fd, F_SETFL, watch_flags_);
+  watch->release();
 }
 
-asio::awaitable<void> subsystem_runner::watch(std::shared_ptr<asio::posix::stream_descriptor> descriptor) {
+asio::awaitable<void> subsystem_runner::watch_task(std::shared_ptr<io::idle_watch> watch) {
   auto self = shared_from_this();
-  auto [ec] = co_await descriptor->async_wait(asio::posix::descriptor_base::wait_read, asio::as_tuple(use_awaitable));
-  if (ec || watch_ != descriptor) co_return;  // disarmed
+  const bool readable = co_await watch->wait();
+  if (!readable || watch_ != watch) co_return;  // disarmed
   disarm_watch();
   ++core_->watch_wakeups;
   feed(fsm_event::connection_dropped{});

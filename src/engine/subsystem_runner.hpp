@@ -7,11 +7,11 @@
 
 #include "healthd/engine/subsystem_fsm.hpp"
 #include "healthd/engine/trigger.hpp"
+#include "healthd/io/idle_watch.hpp"
 
 #include "async_primitives.hpp"
 #include "engine_core.hpp"
 
-#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <cstdint>
@@ -74,7 +74,7 @@ private:
 
   void arm_watch();
   void disarm_watch();
-  boost::asio::awaitable<void> watch(std::shared_ptr<boost::asio::posix::stream_descriptor> descriptor);
+  boost::asio::awaitable<void> watch_task(std::shared_ptr<io::idle_watch> watch);
 
   std::shared_ptr<engine_core> core_;
   boost::asio::any_io_executor strand_;
@@ -88,8 +88,7 @@ private:
   bool stopped_ = false;
   std::deque<subsystem_event> events_;  // fed while an earlier event's actions were being performed
   boost::asio::steady_timer timer_;
-  std::shared_ptr<boost::asio::posix::stream_descriptor> watch_;
-  int watch_flags_ = 0;  // the descriptor's file status flags before watching
+  std::shared_ptr<io::idle_watch> watch_;
   std::uint64_t next_trigger_id_ = 0;
   std::map<std::uint64_t, std::shared_ptr<waiter>> waiters_;
   std::map<std::uint64_t, heal_slots::lease> leases_;  // by heal id; 0: the automatic heal

@@ -1,8 +1,9 @@
 // exec: a Nagios-style plugin run through run_child (no shell). Exit 0 healthy, 1 degraded, 2 critical, anything
 // else critical ("unknown"); the first line of stdout is the message; perf data after '|' goes into details.
 
-#include "healthd/probes/checks.hpp"
-#include "healthd/probes/child_process.hpp"
+#include "healthd/io/child_process.hpp"
+#include "healthd/io/text.hpp"
+#include "healthd/probes/nagios.hpp"
 #include "healthd/probes/probe.hpp"
 
 #include "probe_support.hpp"
@@ -27,28 +28,28 @@ public:
 
   asio::awaitable<probe_result> run() override {
     const stopwatch watch;
-    child_spec spec;
+    io::child_spec spec;
     spec.argv = options_.argv;
     spec.env = options_.env;
     spec.timeout = std::chrono::milliseconds(config_.timeout_ms);
     spec.max_output_bytes = kept_output_bytes;
-    const auto child = co_await run_child(context_.executor, std::move(spec));
+    const auto child = co_await io::run_child(context_.executor, std::move(spec));
     co_return finish(judge(child), watch, config_, context_.secrets);
   }
 
 private:
-  probe_result judge(const child_result& child) const {
+  probe_result judge(const io::child_result& child) const {
     nlohmann::json details = {
         {"output_bytes", child.out_bytes + child.err_bytes},
         {"output_truncated", child.out_bytes > child.out.size() || child.err_bytes > child.err.size()}};
-    if (!child.err.empty()) details["stderr"] = first_line(child.err);
+    if (!child.err.empty()) details["stderr"] = io::first_line(child.err);
     switch (child.how) {
-      case child_result::end::failed_to_start: return critical(child.error, details);
-      case child_result::end::timed_out: return critical(timeout_message(config_.timeout_ms), details);
-      case child_result::end::signaled:
+      case io::child_result::end::failed_to_start: return critical(child.error, details);
+      case io::child_result::end::timed_out: return critical(timeout_message(config_.timeout_ms), details);
+      case io::child_result::end::signaled:
         return critical("killed by signal " + std::to_string(child.signal) + " (" + sigabbrev(child.signal) + ")",
                         details);
-      case child_result::end::exited: break;
+      case io::child_result::end::exited: break;
     }
     const auto output = parse_nagios_output(child.out.empty() ? child.err : child.out);
     details["exit_code"] = child.exit_code;

@@ -2,7 +2,8 @@
 // given, since a hung network file system would block the caller.
 
 #include "healthd/core/time_format.hpp"
-#include "healthd/probes/blocking_pool.hpp"
+#include "healthd/io/blocking_pool.hpp"
+#include "healthd/probes/file_checks.hpp"
 #include "healthd/probes/probe.hpp"
 
 #include "probe_support.hpp"
@@ -18,13 +19,6 @@ namespace {
 
 namespace asio = boost::asio;
 
-struct file_facts {
-  int error = 0;  // errno of stat()
-  std::int64_t size = 0;
-  wall_time modified{};
-  bool regular = false;
-};
-
 file_facts look_at(const std::string& path) {
   file_facts facts;
   struct stat st {};
@@ -39,6 +33,14 @@ file_facts look_at(const std::string& path) {
   return facts;
 }
 
+// stat() of one path, as a blocking-pool job.
+struct stat_job {
+  explicit stat_job(std::string p) : path(std::move(p)) {}
+  void run() { facts = look_at(path); }
+  std::string path;
+  file_facts facts;
+};
+
 class file_check final : public probe {
 public:
   file_check(const config::probe_config& config, const probe_context& context)
@@ -49,44 +51,20 @@ public:
 
   asio::awaitable<probe_result> run() override {
     const stopwatch watch;
-    auto facts = std::make_shared<file_facts>();
+    auto job = std::make_shared<stat_job>(options_.path);
     if (context_.pool == nullptr) {
-      *facts = look_at(options_.path);
+      job->run();
     } else {
-      // (Built before the co_await: GCC 12 destroys lambda temporaries inside a co_await expression twice.)
-      auto job = context_.pool->run(context_.name, std::chrono::milliseconds(config_.timeout_ms),
-                                    [facts, path = options_.path] { *facts = look_at(path); });
-      const auto outcome = co_await std::move(job);
-      if (outcome == job_outcome::busy) co_return finish(worker_busy(), watch, config_, context_.secrets);
-      if (outcome != job_outcome::done)
-        co_return finish(critical(timeout_message(config_.timeout_ms)), watch, config_, context_.secrets);
+      const auto outcome =
+          co_await io::run_job(*context_.pool, context_.name, std::chrono::milliseconds(config_.timeout_ms), job);
+      if (auto failed = pool_failure(outcome, config_))
+        co_return finish(std::move(*failed), watch, config_, context_.secrets);
     }
-    co_return finish(judge(*facts), watch, config_, context_.secrets);
+    co_return finish(judge_file(options_, job->facts, std::chrono::system_clock::now()), watch, config_,
+                     context_.secrets);
   }
 
 private:
-  probe_result judge(const file_facts& facts) const {
-    nlohmann::json details = {{"path", options_.path}};
-    if (facts.error != 0) return critical(options_.path + ": " + std::strerror(facts.error), details);
-    const double age_s = std::chrono::duration<double>(std::chrono::system_clock::now() - facts.modified).count();
-    details["size_bytes"] = facts.size;
-    details["age_s"] = std::round(age_s * 1000) / 1000;
-    details["modified"] = format_rfc3339_ms(facts.modified);
-    if (!facts.regular) return critical(options_.path + " is not a regular file", details);
-    if (facts.size < options_.min_size_bytes)
-      return critical(
-          "too small: " + std::to_string(facts.size) + " bytes < " + std::to_string(options_.min_size_bytes), details);
-    if (options_.max_age_s && age_s > *options_.max_age_s)
-      return critical("stale: modified " + std::to_string(std::lround(age_s)) + " s ago (max " +
-                          std::to_string(std::lround(*options_.max_age_s)) + " s)",
-                      details);
-    probe_result result;
-    result.status = probe_status::healthy;
-    result.message = std::to_string(facts.size) + " bytes, modified " + std::to_string(std::lround(age_s)) + " s ago";
-    result.details = std::move(details);
-    return result;
-  }
-
   config::probe_config config_;
   config::file_probe options_;
   probe_context context_;
@@ -99,3 +77,29 @@ std::unique_ptr<probe> make_file_probe(const config::probe_config& config, const
 }
 
 }  // namespace healthd::probes::detail
+
+namespace healthd::probes {
+
+probe_result judge_file(const config::file_probe& options, const file_facts& facts, wall_time now) {
+  nlohmann::json details = {{"path", options.path}};
+  if (facts.error != 0) return detail::critical(options.path + ": " + std::strerror(facts.error), details);
+  const double age_s = std::chrono::duration<double>(now - facts.modified).count();
+  details["size_bytes"] = facts.size;
+  details["age_s"] = std::round(age_s * 1000) / 1000;
+  details["modified"] = format_rfc3339_ms(facts.modified);
+  if (!facts.regular) return detail::critical(options.path + " is not a regular file", details);
+  if (facts.size < options.min_size_bytes)
+    return detail::critical(
+        "too small: " + std::to_string(facts.size) + " bytes < " + std::to_string(options.min_size_bytes), details);
+  if (options.max_age_s && age_s > *options.max_age_s)
+    return detail::critical("stale: modified " + std::to_string(std::lround(age_s)) + " s ago (max " +
+                                std::to_string(std::lround(*options.max_age_s)) + " s)",
+                            details);
+  probe_result result;
+  result.status = probe_status::healthy;
+  result.message = std::to_string(facts.size) + " bytes, modified " + std::to_string(std::lround(age_s)) + " s ago";
+  result.details = std::move(details);
+  return result;
+}
+
+}  // namespace healthd::probes

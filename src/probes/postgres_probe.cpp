@@ -1,8 +1,8 @@
 // postgres: libpqxx on the blocking pool. The connection is kept between probes and dropped on any failure or on
 // reconnect(). A job that is still blocked at the deadline is freed by shutting its socket down.
 
-#include "healthd/probes/blocking_pool.hpp"
-#include "healthd/probes/checks.hpp"
+#include "healthd/io/blocking_pool.hpp"
+#include "healthd/io/libpq.hpp"
 #include "healthd/probes/probe.hpp"
 
 #include "probe_support.hpp"
@@ -18,14 +18,7 @@ namespace {
 
 namespace asio = boost::asio;
 
-// Shared by the probe and its jobs; outlives the probe while a job still runs.
-struct pg_session {
-  std::mutex mutex;
-  std::unique_ptr<pqxx::connection> connection;  // the kept connection; taken out by the job while it runs
-  bool job_running = false;
-  bool drop_requested = false;  // reconnect() while a job ran
-  job_socket socket;
-};
+using pg_session = kept_session<std::unique_ptr<pqxx::connection>>;
 
 struct pg_answer {
   bool connected = false;  // the failure, if any, came after the connection was up
@@ -56,7 +49,7 @@ void query(pg_session& session, const std::string& conninfo, const std::string& 
     answer.connections = row[2].as<long>();
     keep = true;
   } catch (const std::exception& e) {
-    answer.error = short_libpq_error(e.what());
+    answer.error = io::short_libpq_error(e.what());
     if (answer.error.empty()) answer.error = "unknown error";
   }
   session.socket.clear();
@@ -72,6 +65,18 @@ void query(pg_session& session, const std::string& conninfo, const std::string& 
   }
 }
 
+// One probe round on the pool: the statement and the connection counts.
+struct pg_job {
+  pg_job(std::shared_ptr<pg_session> s, std::string c, std::string q)
+      : session(std::move(s)), conninfo(std::move(c)), statement(std::move(q)) {}
+  void run() { query(*session, conninfo, statement, answer); }
+  void cancel() { session->cancel(); }
+  std::shared_ptr<pg_session> session;
+  std::string conninfo;
+  std::string statement;
+  pg_answer answer;
+};
+
 class postgres_check final : public probe {
 public:
   postgres_check(const config::probe_config& config, const probe_context& context)
@@ -80,7 +85,7 @@ public:
         pool_(require_pool(config, context)),
         key_(context.name.empty() ? "postgres:" + std::to_string(reinterpret_cast<std::uintptr_t>(this))
                                   : context.name),
-        conninfo_(with_connect_timeout(options_.conninfo, config.timeout_ms)),
+        conninfo_(io::with_connect_timeout(options_.conninfo, config.timeout_ms)),
         secrets_(context.secrets),
         session_(std::make_shared<pg_session>()) {
     if (options_.conninfo.empty()) throw_config_error(config.type, "conninfo is empty");
@@ -91,29 +96,10 @@ public:
 
   asio::awaitable<probe_result> run() override {
     const stopwatch watch;
-    {
-      std::lock_guard lock(session_->mutex);
-      if (session_->job_running) co_return finish(worker_busy(), watch, config_, secrets_);
-      session_->job_running = true;
-    }
-    session_->socket.reset_request();
-    auto answer = std::make_shared<pg_answer>();
-    // (Built before the co_await: GCC 12 destroys lambda temporaries inside a co_await expression twice.)
-    auto job = pool_.run(
-        key_, std::chrono::milliseconds(config_.timeout_ms),
-        [session = session_, conninfo = conninfo_, statement = options_.query, answer] {
-          query(*session, conninfo, statement, *answer);
-        },
-        [session = session_] { session->socket.shutdown(); });
-    const auto outcome = co_await std::move(job);
-    if (outcome == job_outcome::busy || outcome == job_outcome::expired) {
-      std::lock_guard lock(session_->mutex);
-      session_->job_running = false;
-    }
-    if (outcome == job_outcome::busy) co_return finish(worker_busy(), watch, config_, secrets_);
-    if (outcome != job_outcome::done)
-      co_return finish(critical(timeout_message(config_.timeout_ms)), watch, config_, secrets_);
-    co_return finish(judge(*answer), watch, config_, secrets_);
+    auto job = std::make_shared<pg_job>(session_, conninfo_, options_.query);
+    if (auto failed = co_await run_session_job(pool_, key_, config_, session_, job))
+      co_return finish(std::move(*failed), watch, config_, secrets_);
+    co_return finish(judge(job->answer), watch, config_, secrets_);
   }
 
   void reconnect() override {
@@ -159,7 +145,7 @@ private:
 
   config::probe_config config_;
   config::postgres_probe options_;
-  blocking_pool& pool_;
+  io::blocking_pool& pool_;
   std::string key_;
   std::string conninfo_;
   secret_set secrets_;

@@ -1,20 +1,11 @@
 #include "probe_support.hpp"
 
-#include "healthd/probes/checks.hpp"
+#include "healthd/io/text.hpp"
 #include "healthd/probes/registry.hpp"
-
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/ip/address.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
 #include <cmath>
 
 namespace healthd::probes::detail {
-
-namespace asio = boost::asio;
 
 void throw_options_mismatch(const std::string& type) {
   throw probe_config_error("probe type \"" + type + "\": options do not match the type");
@@ -24,12 +15,10 @@ void throw_config_error(const std::string& type, const std::string& message) {
   throw probe_config_error("probe type \"" + type + "\": " + message);
 }
 
-blocking_pool& require_pool(const config::probe_config& config, const probe_context& context) {
+io::blocking_pool& require_pool(const config::probe_config& config, const probe_context& context) {
   if (context.pool == nullptr) throw_config_error(config.type, "needs a blocking_pool in its probe_context");
   return *context.pool;
 }
-
-std::string timeout_message(int timeout_ms) { return "timeout after " + std::to_string(timeout_ms) + " ms"; }
 
 probe_result finish(probe_result result, const stopwatch& watch, const config::probe_config& config,
                     const secret_set& secrets) {
@@ -46,14 +35,22 @@ probe_result finish(probe_result result, const stopwatch& watch, const config::p
   return result;
 }
 
-void log_background_failure(const char* what, const std::exception_ptr& error) noexcept {
-  if (!error) return;
+std::string timeout_message(int timeout_ms) { return io::timeout_message(std::chrono::milliseconds(timeout_ms)); }
+
+std::optional<probe_result> pool_failure(io::job_outcome outcome, const config::probe_config& config) {
+  if (outcome == io::job_outcome::busy) return worker_busy();
+  auto message = io::failure_message(outcome, std::chrono::milliseconds(config.timeout_ms), "probe");
+  if (!message) return std::nullopt;
+  return critical(std::move(*message));
+}
+
+std::shared_ptr<const io::tls_context> tls_for(const io::parsed_url& url, const std::string& type,
+                                               const io::tls_options& options) {
+  if (!url.tls()) return nullptr;
   try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    spdlog::warn("probes: {} failed: {}", what, e.what());
-  } catch (...) {
-    spdlog::warn("probes: {} failed", what);
+    return io::make_tls_context(options);
+  } catch (const io::tls_context_error& e) {
+    throw_config_error(type, e.what());
   }
 }
 
@@ -71,51 +68,6 @@ probe_result critical(std::string message, nlohmann::json details) {
   result.message = std::move(message);
   result.details = std::move(details);
   return result;
-}
-
-asio::awaitable<resolve_result> resolve_within(asio::any_io_executor executor, std::string host, std::uint16_t port,
-                                               std::chrono::steady_clock::time_point deadline) {
-  resolve_result out;
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(host, ec);
-  if (!ec) {
-    out.endpoints.emplace_back(address, port);
-    co_return out;
-  }
-  // The lookup runs as its own coroutine so that the waiter can leave at the deadline without it.
-  struct shared_state {
-    explicit shared_state(const asio::any_io_executor& ex) : timer(ex), resolver(ex) {}
-    asio::steady_timer timer;
-    asio::ip::tcp::resolver resolver;
-    bool done = false;
-    resolve_result result;
-  };
-  auto state = std::make_shared<shared_state>(executor);
-  state->timer.expires_at(deadline);
-  asio::co_spawn(
-      executor,
-      [state, host, port]() -> asio::awaitable<void> {
-        auto [error, results] =
-            co_await state->resolver.async_resolve(host, std::to_string(port), asio::as_tuple(asio::use_awaitable));
-        if (error) {
-          state->result.error = "resolve: " + error.message();
-        } else {
-          for (const auto& entry : results)
-            state->result.endpoints.push_back(entry.endpoint());
-          if (state->result.endpoints.empty()) state->result.error = "resolve: no address for " + host;
-        }
-        state->done = true;
-        state->timer.cancel();
-      },
-      [](const std::exception_ptr& e) { log_background_failure("name lookup", e); });
-  co_await state->timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  if (!state->done) {
-    state->resolver.cancel();
-    out.error = "timeout";
-    out.timed_out = true;
-    co_return out;
-  }
-  co_return std::move(state->result);
 }
 
 }  // namespace healthd::probes::detail

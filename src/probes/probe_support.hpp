@@ -4,16 +4,20 @@
 #include "healthd/config/config.hpp"
 #include "healthd/core/probe_result.hpp"
 #include "healthd/core/secrets.hpp"
+#include "healthd/io/blocking_pool.hpp"
+#include "healthd/io/http_client.hpp"
+#include "healthd/io/url.hpp"
 #include "healthd/probes/probe.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -31,7 +35,7 @@ std::unique_ptr<probe> make_file_probe(const config::probe_config& config, const
 
 [[noreturn]] void throw_options_mismatch(const std::string& type);
 [[noreturn]] void throw_config_error(const std::string& type, const std::string& message);
-blocking_pool& require_pool(const config::probe_config& config, const probe_context& context);
+io::blocking_pool& require_pool(const config::probe_config& config, const probe_context& context);
 
 // The options of `config` as type T, or probe_config_error naming the type.
 template <typename T>
@@ -52,6 +56,7 @@ private:
   std::chrono::steady_clock::time_point start_;
 };
 
+// "timeout after N ms" for a probe's timeout_ms (io::timeout_message).
 [[nodiscard]] std::string timeout_message(int timeout_ms);
 inline constexpr std::string_view worker_busy_message = "timeout (worker busy)";
 
@@ -61,26 +66,53 @@ inline constexpr std::string_view worker_busy_message = "timeout (worker busy)";
 [[nodiscard]] probe_result finish(probe_result result, const stopwatch& watch, const config::probe_config& config,
                                   const secret_set& secrets);
 
-// Completion handler for background coroutines (reaping, abandoned lookups): logs an escaped exception, never
-// rethrows into the I/O loop.
-void log_background_failure(const char* what, const std::exception_ptr& error) noexcept;
-
 // "timeout (worker busy)": the subsystem's previous job is still stuck in the pool, so this probe did not start
 // (`started` false: the breaker counts it as neither success nor failure).
 [[nodiscard]] probe_result worker_busy();
 
+// A blocking-pool job that did not run to its end, as the probe's result (nullopt for done): busy -> worker_busy();
+// timeout or expired -> critical "timeout after N ms" (io::failure_message).
+[[nodiscard]] std::optional<probe_result> pool_failure(io::job_outcome outcome, const config::probe_config& config);
+
+// The TLS context a probe of `url` reuses for every run (none for http and ws), or probe_config_error naming the
+// ca_file.
+[[nodiscard]] std::shared_ptr<const io::tls_context> tls_for(const io::parsed_url& url, const std::string& type,
+                                                             const io::tls_options& options);
+
 [[nodiscard]] probe_result critical(std::string message, nlohmann::json details = nlohmann::json::object());
 
-// Host name resolution bounded by `deadline`: a numeric address is used as is; a name lookup that is still running
-// at the deadline is left behind (getaddrinfo cannot be interrupted) and reported as a timeout. `executor` must be
-// a strand or single-threaded.
-struct resolve_result {
-  std::vector<boost::asio::ip::tcp::endpoint> endpoints;
-  std::string error;  // "resolve: Host not found (authoritative)", or "timeout"
-  bool timed_out = false;
+// A kept library connection (libpqxx, hiredis) shared by a probe and its blocking-pool jobs; outlives the probe
+// while a job still runs. The job takes the connection out while it runs and puts it back unless a drop was asked.
+template <typename Connection>
+struct kept_session {
+  std::mutex mutex;
+  Connection connection;  // the kept connection; taken out by the job while it runs
+  bool job_running = false;
+  bool drop_requested = false;  // reconnect() while a job ran
+  io::job_socket socket;
+  void cancel() { socket.shutdown(); }
 };
-[[nodiscard]] boost::asio::awaitable<resolve_result> resolve_within(boost::asio::any_io_executor executor,
-                                                                    std::string host, std::uint16_t port,
-                                                                    std::chrono::steady_clock::time_point deadline);
+
+// Runs a job that uses `session` on the pool. nullopt when the job ran to its end (its answer is in the job); else
+// the probe's result: worker busy while the session's previous job still runs (or its pool key is taken), "timeout
+// after N ms" at the deadline.
+template <typename Connection, io::pool_job Job>
+[[nodiscard]] boost::asio::awaitable<std::optional<probe_result>> run_session_job(
+    io::blocking_pool& pool, const std::string& key, const config::probe_config& config,
+    const std::shared_ptr<kept_session<Connection>>& session, std::shared_ptr<Job> job) {
+  {
+    std::lock_guard lock(session->mutex);
+    if (session->job_running) co_return worker_busy();
+    session->job_running = true;
+  }
+  session->socket.reset_request();
+  const auto outcome = co_await io::run_job(pool, key, std::chrono::milliseconds(config.timeout_ms), std::move(job));
+  if (outcome == io::job_outcome::busy || outcome == io::job_outcome::expired) {
+    // The job never ran, so it never cleared the flag itself.
+    std::lock_guard lock(session->mutex);
+    session->job_running = false;
+  }
+  co_return pool_failure(outcome, config);
+}
 
 }  // namespace healthd::probes::detail

@@ -2,9 +2,9 @@
 // dropped on any failure or on reconnect(). Every blocking call has redisSetTimeout; a job still blocked at the
 // deadline is freed by shutting its socket down.
 
-#include "healthd/probes/blocking_pool.hpp"
-#include "healthd/probes/checks.hpp"
+#include "healthd/io/blocking_pool.hpp"
 #include "healthd/probes/probe.hpp"
+#include "healthd/probes/redis_info.hpp"
 
 #include "probe_support.hpp"
 
@@ -30,13 +30,7 @@ struct reply_deleter {
 };
 using redis_reply = std::unique_ptr<redisReply, reply_deleter>;
 
-struct redis_session {
-  std::mutex mutex;
-  redis_connection connection;  // the kept connection; taken out by the job while it runs
-  bool job_running = false;
-  bool drop_requested = false;
-  job_socket socket;
-};
+using redis_session = kept_session<redis_connection>;
 
 struct redis_answer {
   std::string error;
@@ -116,6 +110,19 @@ double number_or_zero(const std::map<std::string, std::string, std::less<>>& fie
   return end == it->second.c_str() ? 0 : value;
 }
 
+// One probe round on the pool: AUTH when configured, PING, INFO.
+struct redis_job {
+  redis_job(std::shared_ptr<redis_session> s, config::redis_probe o, std::optional<std::string> p, int timeout_ms)
+      : session(std::move(s)), options(std::move(o)), password(std::move(p)), timeout(timeout_ms) {}
+  void run() { exchange(*session, options, password, timeout, answer); }
+  void cancel() { session->cancel(); }
+  std::shared_ptr<redis_session> session;
+  config::redis_probe options;
+  std::optional<std::string> password;
+  std::chrono::milliseconds timeout;
+  redis_answer answer;
+};
+
 class redis_check final : public probe {
 public:
   redis_check(const config::probe_config& config, const probe_context& context)
@@ -142,30 +149,10 @@ public:
       password = value;
       secrets.add(*password);
     }
-    {
-      std::lock_guard lock(session_->mutex);
-      if (session_->job_running) co_return finish(worker_busy(), watch, config_, secrets);
-      session_->job_running = true;
-    }
-    session_->socket.reset_request();
-    auto answer = std::make_shared<redis_answer>();
-    const auto timeout = std::chrono::milliseconds(config_.timeout_ms);
-    // (Built before the co_await: GCC 12 destroys lambda temporaries inside a co_await expression twice.)
-    auto job = pool_.run(
-        key_, timeout,
-        [session = session_, options = options_, password, timeout, answer] {
-          exchange(*session, options, password, timeout, *answer);
-        },
-        [session = session_] { session->socket.shutdown(); });
-    const auto outcome = co_await std::move(job);
-    if (outcome == job_outcome::busy || outcome == job_outcome::expired) {
-      std::lock_guard lock(session_->mutex);
-      session_->job_running = false;
-    }
-    if (outcome == job_outcome::busy) co_return finish(worker_busy(), watch, config_, secrets);
-    if (outcome != job_outcome::done)
-      co_return finish(critical(timeout_message(config_.timeout_ms)), watch, config_, secrets);
-    co_return finish(judge(*answer), watch, config_, secrets);
+    auto job = std::make_shared<redis_job>(session_, options_, password, config_.timeout_ms);
+    if (auto failed = co_await run_session_job(pool_, key_, config_, session_, job))
+      co_return finish(std::move(*failed), watch, config_, secrets);
+    co_return finish(judge(job->answer), watch, config_, secrets);
   }
 
   void reconnect() override {
@@ -216,7 +203,7 @@ private:
 
   config::probe_config config_;
   config::redis_probe options_;
-  blocking_pool& pool_;
+  io::blocking_pool& pool_;
   std::string key_;
   secret_set secrets_;
   std::shared_ptr<redis_session> session_;

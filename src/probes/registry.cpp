@@ -4,27 +4,6 @@
 
 namespace healthd::probes {
 
-void probe_registry::add(std::string type, probe_factory factory) { factories_[std::move(type)] = std::move(factory); }
-
-std::vector<std::string> probe_registry::types() const {
-  std::vector<std::string> out;
-  out.reserve(factories_.size());
-  for (const auto& [type, factory] : factories_)
-    out.push_back(type);
-  return out;
-}
-
-std::unique_ptr<probe> probe_registry::create(const config::probe_config& config, const probe_context& context) const {
-  const auto it = factories_.find(config.type);
-  if (it == factories_.end()) {
-    std::string known;
-    for (const auto& [type, factory] : factories_)
-      known += (known.empty() ? "" : ", ") + type;
-    throw probe_config_error("unknown probe type \"" + config.type + "\" (known: " + known + ")");
-  }
-  return it->second(config, context);
-}
-
 const probe_registry& probe_registry::builtin() {
   static const probe_registry registry = [] {
     probe_registry r;

@@ -1,5 +1,6 @@
 // tcp: connect within the deadline (name resolution included), then close.
 
+#include "healthd/io/resolver.hpp"
 #include "healthd/probes/probe.hpp"
 
 #include "probe_support.hpp"
@@ -45,7 +46,7 @@ private:
   asio::awaitable<probe_result> connect(std::chrono::steady_clock::time_point deadline) {
     auto executor = co_await asio::this_coro::executor;
     auto resolved =
-        co_await resolve_within(executor, options_.host, static_cast<std::uint16_t>(options_.port), deadline);
+        co_await io::resolve_within(executor, options_.host, static_cast<std::uint16_t>(options_.port), deadline);
     if (resolved.timed_out) co_return critical(timeout_message(config_.timeout_ms));
     if (!resolved.error.empty()) co_return critical(resolved.error);
 

@@ -16,8 +16,11 @@
 #include <memory>
 #include <string>
 
-namespace healthd::probes {
+namespace healthd::io {
 class blocking_pool;
+}  // namespace healthd::io
+
+namespace healthd::probes {
 class probe;
 }  // namespace healthd::probes
 
@@ -31,7 +34,7 @@ struct action_outcome {
 // What an action needs from its surroundings. The pool and the probe must outlive the action.
 struct action_context {
   boost::asio::any_io_executor executor;
-  probes::blocking_pool* pool = nullptr;  // sql and redis actions
+  io::blocking_pool* pool = nullptr;  // sql and redis actions
   secret_set secrets;
   std::string subsystem;
   probes::probe* probe = nullptr;  // the subsystem's probe: the reconnect action drops its connections

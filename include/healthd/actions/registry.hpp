@@ -3,17 +3,12 @@
 
 #include "healthd/actions/action.hpp"
 #include "healthd/config/config.hpp"
+#include "healthd/core/factory_registry.hpp"
 
-#include <functional>
-#include <map>
 #include <memory>
 #include <stdexcept>
-#include <string>
-#include <vector>
 
 namespace healthd::actions {
-
-using action_factory = std::function<std::unique_ptr<action>(const config::action_config&, const action_context&)>;
 
 // A config that a factory cannot use (unknown type, options of another type, no target). Startup error.
 class action_config_error : public std::invalid_argument {
@@ -21,20 +16,13 @@ public:
   using std::invalid_argument::invalid_argument;
 };
 
-class action_registry {
+class action_registry : public factory_registry<action, config::action_config, action_context, action_config_error> {
 public:
-  void add(std::string type, action_factory factory);
-  [[nodiscard]] bool contains(const std::string& type) const { return factories_.contains(type); }
-  [[nodiscard]] std::vector<std::string> types() const;
-  // Throws action_config_error for an unknown type or options that do not match it.
-  [[nodiscard]] std::unique_ptr<action> create(const config::action_config& config,
-                                               const action_context& context) const;
-
+  action_registry() : factory_registry("heal action type") {}
   // reconnect, exec, http, sql, redis.
   [[nodiscard]] static const action_registry& builtin();
-
-private:
-  std::map<std::string, action_factory, std::less<>> factories_;
 };
+
+using action_factory = action_registry::factory;
 
 }  // namespace healthd::actions

@@ -2,6 +2,8 @@
 // Secrets (conninfo passwords, values substituted from `${VAR}`) must never reach a message, a log line, the API
 // or `--check` output. Every text that may carry one passes through `secret_set::redact`.
 
+#include <nlohmann/json.hpp>
+
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -30,6 +32,9 @@ public:
 private:
   std::vector<std::string> secrets_;  // sorted longest first
 };
+
+// Every string (and key) in `value` passed through `secrets.sanitize`: redacted and valid UTF-8.
+[[nodiscard]] nlohmann::json sanitize_json(const nlohmann::json& value, const secret_set& secrets);
 
 // The password in a libpq conninfo, in key=value form (`password=x`, `password='x y'`) or URI form
 // (`postgresql://user:x@host/db`, `?password=x`); nullopt when there is none.

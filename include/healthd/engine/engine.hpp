@@ -25,8 +25,11 @@
 #include <string>
 #include <vector>
 
-namespace healthd::probes {
+namespace healthd::io {
 class blocking_pool;
+}  // namespace healthd::io
+
+namespace healthd::probes {
 class probe_registry;
 }  // namespace healthd::probes
 
@@ -41,7 +44,7 @@ struct engine_dependencies {
   std::shared_ptr<breaker_registry> breakers;
   std::shared_ptr<healing_log> log;
   std::shared_ptr<platform_state> state;
-  std::shared_ptr<probes::blocking_pool> pool;
+  std::shared_ptr<io::blocking_pool> pool;
   std::shared_ptr<audit_file> audit;                  // null without healing_log.audit_file
   const clock* time = nullptr;                        // must outlive the engine
   const probes::probe_registry* probes = nullptr;     // default: the built-in types

@@ -25,14 +25,16 @@
 #include <optional>
 #include <string>
 
-namespace healthd::probes {
-
+namespace healthd::io {
 class blocking_pool;
+}  // namespace healthd::io
+
+namespace healthd::probes {
 
 // What a probe needs from its surroundings. The pool must outlive every probe made with it.
 struct probe_context {
   boost::asio::any_io_executor executor;  // where async I/O runs; probes use a strand on it internally
-  blocking_pool* pool = nullptr;          // for libpqxx / hiredis / file-system calls; required for those types
+  io::blocking_pool* pool = nullptr;      // for libpqxx / hiredis / file-system calls; required for those types
   secret_set secrets;                     // redacted from every message and detail
   std::string name;                       // the subsystem's name: the pool key (one job per subsystem) and logs
 };

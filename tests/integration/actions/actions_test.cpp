@@ -3,7 +3,7 @@
 
 #include "healthd/actions/action.hpp"
 #include "healthd/actions/registry.hpp"
-#include "healthd/probes/blocking_pool.hpp"
+#include "healthd/io/blocking_pool.hpp"
 #include "healthd/probes/probe.hpp"
 #include "healthd/probes/registry.hpp"
 
@@ -52,7 +52,7 @@ struct timed_outcome {
 class action_harness {
 public:
   boost::asio::io_context io;
-  probes::blocking_pool pool{4};
+  io::blocking_pool pool{4};
 
   [[nodiscard]] actions::action_context context(std::string subsystem = "subsystem") {
     actions::action_context c;

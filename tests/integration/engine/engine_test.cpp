@@ -3,7 +3,7 @@
 
 #include "healthd/engine/engine.hpp"
 
-#include "healthd/probes/blocking_pool.hpp"
+#include "healthd/io/blocking_pool.hpp"
 
 #include "support/fake_peers.hpp"
 #include "support/throwaway_servers.hpp"
@@ -115,7 +115,7 @@ protected:
     log_ = std::make_shared<healing_log>(static_cast<std::size_t>(cfg->healing_log.capacity));
     log_->restore(std::move(restored));
     state_ = std::make_shared<platform_state>(cfg, breakers_, clock_.now().wall);
-    pool_ = std::make_shared<probes::blocking_pool>(4);
+    pool_ = std::make_shared<io::blocking_pool>(4);
     if (cfg->healing_log.audit_file) {
       audit_ = std::make_shared<audit_file>(*cfg->healing_log.audit_file, cfg->healing_log.audit_max_bytes);
     }
@@ -180,7 +180,7 @@ protected:
   std::shared_ptr<breaker_registry> breakers_;
   std::shared_ptr<healing_log> log_;
   std::shared_ptr<platform_state> state_;
-  std::shared_ptr<probes::blocking_pool> pool_;
+  std::shared_ptr<io::blocking_pool> pool_;
   std::shared_ptr<audit_file> audit_;
   std::unique_ptr<engine> engine_;
   std::vector<std::uint16_t> healed_redis_ports_;

@@ -1,7 +1,7 @@
 // exec and file probes, run_child, and the blocking pool.
 
 #include "healthd/core/utf8.hpp"
-#include "healthd/probes/child_process.hpp"
+#include "healthd/io/child_process.hpp"
 
 #include "probe_harness.hpp"
 #include "support/throwaway_servers.hpp"
@@ -67,16 +67,16 @@ TEST(exec_probe, child_sees_only_path_lang_and_configured_env) {
   options.env = {{"FEED_URL", "http://feed"}};
   auto probe = h.make(options);
   const auto child = [&] {
-    std::optional<probes::child_result> out;
-    probes::child_spec spec;
+    std::optional<io::child_result> out;
+    io::child_spec spec;
     spec.argv = {"env"};
     spec.env = options.env;
-    boost::asio::co_spawn(h.io, probes::run_child(h.io.get_executor(), spec),
-                          [&](const std::exception_ptr&, probes::child_result r) { out = std::move(r); });
+    boost::asio::co_spawn(h.io, io::run_child(h.io.get_executor(), spec),
+                          [&](const std::exception_ptr&, io::child_result r) { out = std::move(r); });
     h.io.run();
     return *out;
   }();
-  EXPECT_EQ(child.how, probes::child_result::end::exited);
+  EXPECT_EQ(child.how, io::child_result::end::exited);
   EXPECT_NE(child.out.find("PATH="), std::string::npos);
   EXPECT_NE(child.out.find("LANG="), std::string::npos);
   EXPECT_NE(child.out.find("FEED_URL=http://feed\n"), std::string::npos);
@@ -110,15 +110,15 @@ TEST(exec_probe, child_outliving_its_deadline_is_killed_and_reaped) {
 
 TEST(exec_probe, whole_process_group_is_killed_at_the_deadline) {
   probe_harness h;
-  std::optional<probes::child_result> out;
-  probes::child_spec spec;
+  std::optional<io::child_result> out;
+  io::child_spec spec;
   spec.argv = {"/bin/sh", "-c", "sleep 30 & echo $! > /dev/stderr; wait"};
   spec.timeout = 300ms;
-  boost::asio::co_spawn(h.io, probes::run_child(h.io.get_executor(), spec),
-                        [&](const std::exception_ptr&, probes::child_result r) { out = std::move(r); });
+  boost::asio::co_spawn(h.io, io::run_child(h.io.get_executor(), spec),
+                        [&](const std::exception_ptr&, io::child_result r) { out = std::move(r); });
   h.io.run();
   ASSERT_TRUE(out);
-  EXPECT_EQ(out->how, probes::child_result::end::timed_out);
+  EXPECT_EQ(out->how, io::child_result::end::timed_out);
   const int grandchild = std::stoi(out->err);
   EXPECT_TRUE(eventually(
       [&] {
@@ -143,11 +143,11 @@ TEST(exec_probe, ten_mib_of_output_is_read_fully_and_four_kib_kept) {
   EXPECT_EQ(r.result.details["output_bytes"], 10485760 + 7);
   EXPECT_EQ(r.result.details["output_truncated"], true);
 
-  std::optional<probes::child_result> out;
-  probes::child_spec spec;
+  std::optional<io::child_result> out;
+  io::child_spec spec;
   spec.argv = {"/bin/sh", "-c", "head -c 10485760 /dev/zero"};
-  boost::asio::co_spawn(h.io, probes::run_child(h.io.get_executor(), spec),
-                        [&](const std::exception_ptr&, probes::child_result c) { out = std::move(c); });
+  boost::asio::co_spawn(h.io, io::run_child(h.io.get_executor(), spec),
+                        [&](const std::exception_ptr&, io::child_result c) { out = std::move(c); });
   h.io.restart();
   h.io.run();
   ASSERT_TRUE(out);
@@ -178,11 +178,11 @@ TEST(exec_probe, four_kib_cap_cuts_before_a_multi_byte_character_it_would_split)
   EXPECT_EQ(r.result.details["output_truncated"], true);
   EXPECT_EQ(r.result.details["output_bytes"], 4094 + 3 + 6);
 
-  std::optional<probes::child_result> out;
-  probes::child_spec spec;
+  std::optional<io::child_result> out;
+  io::child_spec spec;
   spec.argv = {"/bin/sh", "-c", script};
-  boost::asio::co_spawn(h.io, probes::run_child(h.io.get_executor(), spec),
-                        [&](const std::exception_ptr&, probes::child_result c) { out = std::move(c); });
+  boost::asio::co_spawn(h.io, io::run_child(h.io.get_executor(), spec),
+                        [&](const std::exception_ptr&, io::child_result c) { out = std::move(c); });
   h.io.restart();
   h.io.run();
   ASSERT_TRUE(out);
@@ -279,13 +279,13 @@ TEST_F(file_probe_test, missing_file_is_critical_with_the_reason) {
 
 // ---- blocking pool ----------------------------------------------------------------------------------------------
 struct pool_run {
-  probes::job_outcome outcome{};
+  io::job_outcome outcome{};
   std::chrono::milliseconds elapsed{0};
 };
 
 TEST(blocking_pool, deadline_returns_at_once_and_calls_the_cancel_hook) {
   boost::asio::io_context io;
-  probes::blocking_pool pool(2);
+  io::blocking_pool pool(2);
   std::atomic<bool> release{false};
   std::atomic<int> cancels{0};
   std::optional<pool_run> run;
@@ -301,14 +301,14 @@ TEST(blocking_pool, deadline_returns_at_once_and_calls_the_cancel_hook) {
                               ++cancels;
                               release = true;
                             }),
-                        [&](const std::exception_ptr&, probes::job_outcome o) {
+                        [&](const std::exception_ptr&, io::job_outcome o) {
                           run = pool_run{o, std::chrono::duration_cast<std::chrono::milliseconds>(
                                                 std::chrono::steady_clock::now() - start)};
                         });
   io.run();
   ASSERT_TRUE(run);
   print_figure("pool timeout 200 ms", run->elapsed);
-  EXPECT_EQ(run->outcome, probes::job_outcome::timeout);
+  EXPECT_EQ(run->outcome, io::job_outcome::timeout);
   EXPECT_LT(run->elapsed, 700ms);
   EXPECT_EQ(cancels.load(), 1);
   EXPECT_TRUE(eventually([&] { return pool.busy_keys() == 0; }, 2s));
@@ -316,62 +316,62 @@ TEST(blocking_pool, deadline_returns_at_once_and_calls_the_cancel_hook) {
 
 TEST(blocking_pool, second_job_of_a_key_is_busy_while_the_first_runs) {
   boost::asio::io_context io;
-  probes::blocking_pool pool(4);
+  io::blocking_pool pool(4);
   std::atomic<bool> release{false};
-  std::vector<probes::job_outcome> outcomes;
+  std::vector<io::job_outcome> outcomes;
   const auto stuck = [&] {
     while (!release)
       std::this_thread::sleep_for(5ms);
   };
   boost::asio::co_spawn(io, pool.run("redis", 100ms, stuck),
-                        [&](const std::exception_ptr&, probes::job_outcome o) { outcomes.push_back(o); });
+                        [&](const std::exception_ptr&, io::job_outcome o) { outcomes.push_back(o); });
   io.run();
   ASSERT_EQ(outcomes.size(), 1U);
-  EXPECT_EQ(outcomes[0], probes::job_outcome::timeout);  // no cancel hook: the worker is still stuck
+  EXPECT_EQ(outcomes[0], io::job_outcome::timeout);  // no cancel hook: the worker is still stuck
   boost::asio::co_spawn(io, pool.run("redis", 100ms, [] {}),
-                        [&](const std::exception_ptr&, probes::job_outcome o) { outcomes.push_back(o); });
+                        [&](const std::exception_ptr&, io::job_outcome o) { outcomes.push_back(o); });
   boost::asio::co_spawn(io, pool.run("database", 1000ms, [] {}),
-                        [&](const std::exception_ptr&, probes::job_outcome o) { outcomes.push_back(o); });
+                        [&](const std::exception_ptr&, io::job_outcome o) { outcomes.push_back(o); });
   io.restart();
   io.run();
   ASSERT_EQ(outcomes.size(), 3U);
-  EXPECT_EQ(outcomes[1], probes::job_outcome::busy);
-  EXPECT_EQ(outcomes[2], probes::job_outcome::done);  // other keys still get a thread
+  EXPECT_EQ(outcomes[1], io::job_outcome::busy);
+  EXPECT_EQ(outcomes[2], io::job_outcome::done);  // other keys still get a thread
   release = true;
 }
 
 TEST(blocking_pool, queued_job_past_its_deadline_never_runs) {
   boost::asio::io_context io;
-  probes::blocking_pool pool(1);
+  io::blocking_pool pool(1);
   std::atomic<bool> release{false};
   std::atomic<bool> ran{false};
-  std::vector<probes::job_outcome> outcomes;
+  std::vector<io::job_outcome> outcomes;
   boost::asio::co_spawn(io,
                         pool.run("a", 2000ms,
                                  [&] {
                                    while (!release)
                                      std::this_thread::sleep_for(5ms);
                                  }),
-                        [&](const std::exception_ptr&, probes::job_outcome o) { outcomes.push_back(o); });
+                        [&](const std::exception_ptr&, io::job_outcome o) { outcomes.push_back(o); });
   boost::asio::co_spawn(io, pool.run("b", 100ms, [&] { ran = true; }),
-                        [&](const std::exception_ptr&, probes::job_outcome o) {
+                        [&](const std::exception_ptr&, io::job_outcome o) {
                           outcomes.push_back(o);
                           release = true;
                         });
   io.run();
   ASSERT_EQ(outcomes.size(), 2U);
-  EXPECT_EQ(outcomes[0], probes::job_outcome::expired);
-  EXPECT_EQ(outcomes[1], probes::job_outcome::done);
+  EXPECT_EQ(outcomes[0], io::job_outcome::expired);
+  EXPECT_EQ(outcomes[1], io::job_outcome::done);
   EXPECT_FALSE(ran.load());
   EXPECT_EQ(pool.busy_keys(), 0U);
 }
 
 TEST(blocking_pool, exception_from_the_work_reaches_the_awaiting_coroutine) {
   boost::asio::io_context io;
-  probes::blocking_pool pool(1);
+  io::blocking_pool pool(1);
   std::exception_ptr error;
   boost::asio::co_spawn(io, pool.run("x", 1000ms, [] { throw std::runtime_error("boom"); }),
-                        [&](const std::exception_ptr& e, probes::job_outcome) { error = e; });
+                        [&](const std::exception_ptr& e, io::job_outcome) { error = e; });
   io.run();
   ASSERT_TRUE(error);
   EXPECT_THROW(std::rethrow_exception(error), std::runtime_error);

@@ -1,6 +1,6 @@
 // tcp, http and websocket probes against local fake peers.
 
-#include "healthd/probes/http_client.hpp"
+#include "healthd/io/http_client.hpp"
 
 #include "probe_harness.hpp"
 #include "support/fake_peers.hpp"
@@ -312,9 +312,9 @@ TEST(https_probe, ca_file_is_loaded_once_at_construction_and_reused_by_every_run
   auto server = make_http_server([](const seen_request&) { return canned_response{200, "ok"}; }, &ca);
   auto options = http_options(local_url("https", server->port()));
   options.ca_file = ca.ca_file();
-  const auto built_before = probes::tls_contexts_built_for_test();
+  const auto built_before = io::tls_contexts_built_for_test();
   auto probe = h.make(options);
-  EXPECT_EQ(probes::tls_contexts_built_for_test(), built_before + 1);
+  EXPECT_EQ(io::tls_contexts_built_for_test(), built_before + 1);
   // Gone after construction: a run that loaded it again could not verify the server.
   ASSERT_TRUE(std::filesystem::remove(ca.ca_file()));
   for (int run = 0; run < 3; ++run) {
@@ -323,23 +323,23 @@ TEST(https_probe, ca_file_is_loaded_once_at_construction_and_reused_by_every_run
     EXPECT_EQ(r.result.status, probe_status::healthy) << "run " << run << ": " << r.result.message;
     EXPECT_FALSE(r.result.details.value("reused_connection", true)) << "run " << run;
   }
-  EXPECT_EQ(probes::tls_contexts_built_for_test(), built_before + 1);
+  EXPECT_EQ(io::tls_contexts_built_for_test(), built_before + 1);
 }
 
 TEST(https_probe, system_store_is_loaded_once_at_construction) {
   probe_harness h;
   test_ca ca;
   auto server = make_http_server([](const seen_request&) { return canned_response{200, "ok"}; }, &ca);
-  const auto built_before = probes::tls_contexts_built_for_test();
+  const auto built_before = io::tls_contexts_built_for_test();
   const auto start = std::chrono::steady_clock::now();
   auto probe = h.make(http_options(local_url("https", server->port())));
   // What each https run used to cost the I/O thread.
   print_figure("building the probe (loads the system CA store)",
                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start));
-  EXPECT_EQ(probes::tls_contexts_built_for_test(), built_before + 1);
+  EXPECT_EQ(io::tls_contexts_built_for_test(), built_before + 1);
   for (int run = 0; run < 2; ++run)
     EXPECT_EQ(h.run(*probe).result.message, "tls: certificate verify failed");
-  EXPECT_EQ(probes::tls_contexts_built_for_test(), built_before + 1);
+  EXPECT_EQ(io::tls_contexts_built_for_test(), built_before + 1);
 }
 
 // ---- the client API the http heal action uses --------------------------------------------------------------------
@@ -348,13 +348,13 @@ TEST(send_http_request, one_shot_request_returns_status_headers_and_body) {
   auto server = make_http_server([](const seen_request& request) {
     return canned_response{200, "reloaded " + request.body, "text/plain"};
   });
-  probes::http_request request;
+  io::http_request request;
   request.method = "POST";
   request.url = local_url("http", server->port(), "/reload");
   request.body = "model-7";
-  std::optional<probes::http_outcome> outcome;
-  boost::asio::co_spawn(io, probes::send_http_request(io.get_executor(), request),
-                        [&](const std::exception_ptr&, probes::http_outcome o) { outcome = std::move(o); });
+  std::optional<io::http_outcome> outcome;
+  boost::asio::co_spawn(io, io::send_http_request(io.get_executor(), request),
+                        [&](const std::exception_ptr&, io::http_outcome o) { outcome = std::move(o); });
   io.run();
   ASSERT_TRUE(outcome && outcome->ok()) << (outcome ? outcome->error : "no outcome");
   EXPECT_EQ(outcome->response->status, 200);
@@ -369,20 +369,20 @@ TEST(send_http_request, https_reuses_the_prebuilt_context) {
   boost::asio::io_context io;
   test_ca ca;
   auto server = make_http_server([](const seen_request&) { return canned_response{200, "ok"}; }, &ca);
-  probes::http_request request;
+  io::http_request request;
   request.url = local_url("https", server->port());
   const auto send = [&] {
-    std::optional<probes::http_outcome> outcome;
-    boost::asio::co_spawn(io, probes::send_http_request(io.get_executor(), request),
-                          [&](const std::exception_ptr&, probes::http_outcome o) { outcome = std::move(o); });
+    std::optional<io::http_outcome> outcome;
+    boost::asio::co_spawn(io, io::send_http_request(io.get_executor(), request),
+                          [&](const std::exception_ptr&, io::http_outcome o) { outcome = std::move(o); });
     io.restart();
     io.run();
-    return outcome.value_or(probes::http_outcome{std::nullopt, "no outcome"});
+    return outcome.value_or(io::http_outcome{std::nullopt, "no outcome"});
   };
   EXPECT_EQ(send().error, "tls: no TLS context for an https url");
 
-  request.tls = probes::make_tls_context({ca.ca_file(), false});
-  const auto built = probes::tls_contexts_built_for_test();
+  request.tls = io::make_tls_context({ca.ca_file(), false});
+  const auto built = io::tls_contexts_built_for_test();
   ASSERT_TRUE(std::filesystem::remove(ca.ca_file()));
   for (int call = 0; call < 2; ++call) {
     const auto outcome = send();
@@ -390,18 +390,18 @@ TEST(send_http_request, https_reuses_the_prebuilt_context) {
     EXPECT_EQ(outcome.response->status, 200);
     EXPECT_TRUE(outcome.response->certificate_expiry.has_value());
   }
-  EXPECT_EQ(probes::tls_contexts_built_for_test(), built);
+  EXPECT_EQ(io::tls_contexts_built_for_test(), built);
 }
 
 TEST(tls_context, unreadable_ca_file_throws_naming_the_file) {
   const auto missing = std::filesystem::temp_directory_path() / "healthd-no-such-ca.pem";
   try {
-    (void)probes::make_tls_context({missing.string(), false});
+    (void)io::make_tls_context({missing.string(), false});
     ADD_FAILURE() << "no exception";
-  } catch (const probes::tls_context_error& e) {
+  } catch (const io::tls_context_error& e) {
     EXPECT_NE(std::string(e.what()).find(missing.string()), std::string::npos) << e.what();
   }
-  EXPECT_NO_THROW((void)probes::make_tls_context({missing.string(), true}));  // insecure: the file is not read
+  EXPECT_NO_THROW((void)io::make_tls_context({missing.string(), true}));  // insecure: the file is not read
 }
 
 // ---- websocket --------------------------------------------------------------------------------------------------
@@ -517,15 +517,15 @@ TEST(websocket_probe, wss_ca_file_is_loaded_once_at_construction) {
   config::websocket_probe options;
   options.url = local_url("wss", server->port(), "/ws");
   options.ca_file = ca.ca_file();
-  const auto built_before = probes::tls_contexts_built_for_test();
+  const auto built_before = io::tls_contexts_built_for_test();
   auto probe = h.make(options);
-  EXPECT_EQ(probes::tls_contexts_built_for_test(), built_before + 1);
+  EXPECT_EQ(io::tls_contexts_built_for_test(), built_before + 1);
   ASSERT_TRUE(std::filesystem::remove(ca.ca_file()));
   for (int run = 0; run < 2; ++run) {
     const auto r = h.run(*probe);
     EXPECT_EQ(r.result.status, probe_status::healthy) << "run " << run << ": " << r.result.message;
   }
-  EXPECT_EQ(probes::tls_contexts_built_for_test(), built_before + 1);
+  EXPECT_EQ(io::tls_contexts_built_for_test(), built_before + 1);
 }
 
 TEST(websocket_probe, missing_ca_file_fails_at_construction_naming_the_file) {

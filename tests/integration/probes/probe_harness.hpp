@@ -2,7 +2,7 @@
 // Runs probes on a private io_context for the probe integration tests.
 
 #include "healthd/config/config.hpp"
-#include "healthd/probes/blocking_pool.hpp"
+#include "healthd/io/blocking_pool.hpp"
 #include "healthd/probes/probe.hpp"
 #include "healthd/probes/registry.hpp"
 
@@ -26,7 +26,7 @@ struct timed_result {
 class probe_harness {
 public:
   boost::asio::io_context io;
-  probes::blocking_pool pool{4};
+  io::blocking_pool pool{4};
   secret_set secrets;
 
   [[nodiscard]] probes::probe_context context(std::string name = "subsystem") {

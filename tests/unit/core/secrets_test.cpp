@@ -49,5 +49,26 @@ TEST(conninfo_password, uri_form) {
   EXPECT_FALSE(conninfo_password("postgresql://app@db/main").has_value());
 }
 
+TEST(redaction, every_string_and_key_in_details_is_redacted) {
+  secret_set secrets;
+  secrets.add("hunter2");
+  const nlohmann::json details = {{"a", "pw=hunter2"}, {"hunter2", 1}, {"list", {"x", "hunter2"}}, {"n", 5}};
+  const auto out = sanitize_json(details, secrets);
+  EXPECT_EQ(out.dump().find("hunter2"), std::string::npos);
+  EXPECT_EQ(out["a"], "pw=***");
+  EXPECT_EQ(out["n"], 5);
+}
+
+TEST(redaction, details_are_made_valid_utf8_with_or_without_secrets) {
+  const nlohmann::json details = {{"stderr", "bad \xFF"}, {"key \xC0", {"x\xE2\x82"}}};
+  for (const bool with_secret : {false, true}) {
+    secret_set secrets;
+    if (with_secret) secrets.add("hunter2");
+    const auto out = sanitize_json(details, secrets);
+    EXPECT_EQ(out["stderr"], "bad \uFFFD");
+    EXPECT_EQ(out["key \uFFFD"][0], "x\uFFFD");
+  }
+}
+
 }  // namespace
 }  // namespace healthd

@@ -1,22 +1,14 @@
-#include "healthd/probes/checks.hpp"
+#include "healthd/probes/file_checks.hpp"
+#include "healthd/probes/http_checks.hpp"
+#include "healthd/probes/nagios.hpp"
+#include "healthd/probes/redis_info.hpp"
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+
 namespace healthd::probes {
 namespace {
-
-using config::status_range;
-
-TEST(expect_status, range_list_and_single_codes_match) {
-  const std::vector<status_range> ranges{{200, 299}, {304, 304}};
-  EXPECT_TRUE(status_matches(200, ranges));
-  EXPECT_TRUE(status_matches(299, ranges));
-  EXPECT_TRUE(status_matches(304, ranges));
-  EXPECT_FALSE(status_matches(301, ranges));
-  EXPECT_FALSE(status_matches(503, ranges));
-  EXPECT_FALSE(status_matches(200, {}));
-  EXPECT_EQ(describe(ranges), "200-299, 304");
-}
 
 config::json_rule splunk_rule() {
   config::json_rule rule;
@@ -68,31 +60,6 @@ TEST(json_rule, non_string_values_compare_as_json_text) {
             probe_status::healthy);
 }
 
-TEST(parse_url, splits_scheme_host_port_and_target) {
-  const auto u = parse_url("https://splunk.example:8089/services/server/health/splunkd?output_mode=json");
-  ASSERT_TRUE(u);
-  EXPECT_EQ(u->scheme, "https");
-  EXPECT_EQ(u->host, "splunk.example");
-  EXPECT_EQ(u->port, 8089);
-  EXPECT_EQ(u->target, "/services/server/health/splunkd?output_mode=json");
-  EXPECT_EQ(u->host_header(), "splunk.example:8089");
-  const auto v6 = parse_url("ws://[::1]/feed");
-  ASSERT_TRUE(v6);
-  EXPECT_EQ(v6->host, "::1");
-  EXPECT_EQ(v6->port, 80);
-  EXPECT_EQ(v6->host_header(), "[::1]");
-  EXPECT_EQ(parse_url("http://h?x=1")->target, "/?x=1");
-  EXPECT_EQ(parse_url("HTTPS://h")->port, 443);
-}
-
-TEST(parse_url, rejects_what_it_cannot_use) {
-  EXPECT_FALSE(parse_url("ftp://h/"));
-  EXPECT_FALSE(parse_url("h:80"));
-  EXPECT_FALSE(parse_url("http://:80/"));
-  EXPECT_FALSE(parse_url("http://h:99999/"));
-  EXPECT_FALSE(parse_url("http://user:pw@h/"));
-}
-
 TEST(nagios, exit_codes_map_to_statuses) {
   EXPECT_EQ(nagios_status(0), probe_status::healthy);
   EXPECT_EQ(nagios_status(1), probe_status::degraded);
@@ -132,61 +99,6 @@ TEST(nagios, output_without_perfdata_or_text) {
   EXPECT_TRUE(parse_nagios_output("OK").perfdata.empty());
 }
 
-TEST(capped_buffer, keeps_the_first_bytes_and_counts_all) {
-  capped_buffer buffer(4096);
-  const std::string chunk(1000, 'x');
-  for (int i = 0; i < 10; ++i)
-    buffer.append(chunk);
-  EXPECT_EQ(buffer.text().size(), 4096U);
-  EXPECT_EQ(buffer.total(), 10000U);
-  EXPECT_TRUE(buffer.truncated());
-  capped_buffer small(10);
-  small.append("abc");
-  EXPECT_FALSE(small.truncated());
-  EXPECT_EQ(small.text(), "abc");
-}
-
-TEST(capped_buffer, text_is_valid_utf8_cut_before_a_character_the_limit_would_split) {
-  struct row {
-    const char* name;
-    std::vector<std::string> chunks;
-    std::string text;
-    bool truncated;
-  };
-  const std::vector<row> table = {
-      {"euro_across_the_limit", {"abcd\xE2", "\x82\xAC tail"}, "abcd", true},
-      {"euro_ends_at_the_limit", {"abc", "\xE2\x82\xAC"}, "abc\xE2\x82\xAC", false},
-      {"four_byte_across_the_limit", {"abcde\xF0\x9F\x98\x80"}, "abcde", true},
-      {"invalid_bytes_replaced", {"a\xFF"}, "a\xEF\xBF\xBD", false},
-      {"truncated_sequence_at_the_end_of_output", {"ab\xC3"}, "ab\xEF\xBF\xBD", false},
-  };
-  for (const auto& r : table) {
-    SCOPED_TRACE(r.name);
-    capped_buffer buffer(6);
-    for (const auto& chunk : r.chunks)
-      buffer.append(chunk);
-    EXPECT_EQ(buffer.text(), r.text);
-    EXPECT_EQ(buffer.truncated(), r.truncated);
-  }
-}
-
-TEST(conninfo, connect_timeout_is_added_one_second_past_the_deadline_with_a_two_second_floor) {
-  EXPECT_EQ(with_connect_timeout("host=db dbname=x", 500), "host=db dbname=x connect_timeout=2");
-  EXPECT_EQ(with_connect_timeout("host=db", 1500), "host=db connect_timeout=3");
-  EXPECT_EQ(with_connect_timeout("host=db", 2500), "host=db connect_timeout=4");
-  EXPECT_EQ(with_connect_timeout("postgresql://u@db/x", 5000), "postgresql://u@db/x?connect_timeout=6");
-  EXPECT_EQ(with_connect_timeout("postgresql://u@db/x?sslmode=disable", 1000),
-            "postgresql://u@db/x?sslmode=disable&connect_timeout=2");
-  EXPECT_EQ(with_connect_timeout("host=db connect_timeout=7", 1000), "host=db connect_timeout=7");
-}
-
-TEST(conninfo, libpq_errors_are_shortened) {
-  EXPECT_EQ(short_libpq_error("connection to server at \"127.0.0.1\", port 1 failed: Connection refused\n\tIs the "
-                              "server running on that host and accepting TCP/IP connections?\n"),
-            "Connection refused");
-  EXPECT_EQ(short_libpq_error("ERROR:  relation \"x\" does not exist\nLINE 1: ..."), "relation \"x\" does not exist");
-}
-
 TEST(redis_info, fields_are_parsed) {
   const auto fields = parse_redis_info("# Server\r\nredis_version:7.0.15\r\n\r\n# Memory\r\nused_memory:1024\r\n");
   EXPECT_EQ(fields.at("redis_version"), "7.0.15");
@@ -194,25 +106,86 @@ TEST(redis_info, fields_are_parsed) {
   EXPECT_EQ(fields.size(), 2U);
 }
 
-TEST(redaction, every_string_and_key_in_details_is_redacted) {
-  secret_set secrets;
-  secrets.add("hunter2");
-  const nlohmann::json details = {{"a", "pw=hunter2"}, {"hunter2", 1}, {"list", {"x", "hunter2"}}, {"n", 5}};
-  const auto out = sanitize_json(details, secrets);
-  EXPECT_EQ(out.dump().find("hunter2"), std::string::npos);
-  EXPECT_EQ(out["a"], "pw=***");
-  EXPECT_EQ(out["n"], 5);
+// judge_http reads the certificate's remaining days against the `now` it is given, never the clock.
+io::http_outcome https_answer(int status, wall_time expiry) {
+  io::http_response response;
+  response.status = status;
+  response.certificate_expiry = expiry;
+  return {response, ""};
 }
 
-TEST(redaction, details_are_made_valid_utf8_with_or_without_secrets) {
-  const nlohmann::json details = {{"stderr", "bad \xFF"}, {"key \xC0", {"x\xE2\x82"}}};
-  for (const bool with_secret : {false, true}) {
-    secret_set secrets;
-    if (with_secret) secrets.add("hunter2");
-    const auto out = sanitize_json(details, secrets);
-    EXPECT_EQ(out["stderr"], "bad \uFFFD");
-    EXPECT_EQ(out["key \uFFFD"][0], "x\uFFFD");
-  }
+TEST(judge_http, certificate_expiry_is_judged_against_the_given_now) {
+  config::http_probe options;
+  options.expect_status = {{200, 299}};
+  options.cert_expiry_warn_days = 14;
+  const wall_time now = std::chrono::sys_days{std::chrono::year{2026} / 12 / 2};
+  const auto expiry = now + std::chrono::days{10};
+
+  const auto warned = judge_http(options, https_answer(200, expiry), now);
+  EXPECT_EQ(warned.status, probe_status::degraded);
+  EXPECT_EQ(warned.message, "certificate expires in 10 days");
+  EXPECT_DOUBLE_EQ(warned.details["certificate_days_left"].get<double>(), 10.0);
+
+  const auto fresh = judge_http(options, https_answer(200, expiry), now - std::chrono::days{30});
+  EXPECT_EQ(fresh.status, probe_status::healthy);
+  EXPECT_EQ(fresh.message, "HTTP 200");
+
+  const auto expired = judge_http(options, https_answer(200, expiry), expiry + std::chrono::hours{1});
+  EXPECT_EQ(expired.status, probe_status::critical);
+  EXPECT_EQ(expired.message, "certificate expired");
+}
+
+TEST(judge_http, status_body_and_rule_are_checked_before_the_certificate) {
+  config::http_probe options;
+  options.expect_status = {{200, 200}};
+  const wall_time now = std::chrono::sys_days{std::chrono::year{2026} / 12 / 2};
+  const auto wrong = judge_http(options, https_answer(503, now - std::chrono::days{1}), now);
+  EXPECT_EQ(wrong.status, probe_status::critical);
+  EXPECT_EQ(wrong.message, "HTTP 503");
+  EXPECT_EQ(wrong.details["expected_status"], "200");
+
+  io::http_response response;
+  response.status = 200;
+  response.body = R"({"entry":[{"content":{"health":"yellow"}}]})";
+  options.rule = splunk_rule();
+  const auto ruled = judge_http(options, {response, ""}, now);
+  EXPECT_EQ(ruled.status, probe_status::degraded);
+  EXPECT_EQ(ruled.message, "/entry/0/content/health is yellow");
+  EXPECT_EQ(ruled.details["rule_value"], "yellow");
+
+  options.expect_body_contains = "green";
+  const auto missing = judge_http(options, {response, ""}, now);
+  EXPECT_EQ(missing.status, probe_status::critical);
+  EXPECT_EQ(missing.message, "body does not contain \"green\"");
+
+  const auto failed = judge_http(options, {std::nullopt, "connect: Connection refused"}, now);
+  EXPECT_EQ(failed.status, probe_status::critical);
+  EXPECT_EQ(failed.message, "connect: Connection refused");
+}
+
+TEST(judge_file, age_is_measured_from_the_given_now) {
+  config::file_probe options;
+  options.path = "/var/lib/feed/latest.json";
+  options.max_age_s = 600;
+  options.min_size_bytes = 10;
+  const wall_time now = std::chrono::sys_days{std::chrono::year{2026} / 12 / 2};
+  file_facts facts{.error = 0, .size = 2048, .modified = now - std::chrono::seconds{300}, .regular = true};
+
+  const auto fresh = judge_file(options, facts, now);
+  EXPECT_EQ(fresh.status, probe_status::healthy);
+  EXPECT_EQ(fresh.message, "2048 bytes, modified 300 s ago");
+  EXPECT_DOUBLE_EQ(fresh.details["age_s"].get<double>(), 300.0);
+
+  const auto stale = judge_file(options, facts, now + std::chrono::seconds{400});
+  EXPECT_EQ(stale.status, probe_status::critical);
+  EXPECT_EQ(stale.message, "stale: modified 700 s ago (max 600 s)");
+
+  facts.size = 3;
+  EXPECT_EQ(judge_file(options, facts, now).message, "too small: 3 bytes < 10");
+  facts.regular = false;
+  EXPECT_EQ(judge_file(options, facts, now).message, "/var/lib/feed/latest.json is not a regular file");
+  facts.error = ENOENT;
+  EXPECT_EQ(judge_file(options, facts, now).message, "/var/lib/feed/latest.json: No such file or directory");
 }
 
 }  // namespace

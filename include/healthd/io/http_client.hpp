@@ -1,6 +1,6 @@
 #pragma once
-// An async HTTP/1.1 client over Beast (HTTPS through OpenSSL), for the http probe and the http heal action. Beast and
-// OpenSSL stay in src/probes/http_client.cpp.
+// An async HTTP/1.1 and WebSocket client over Beast (TLS through OpenSSL), for the http and websocket probes and the
+// http heal action. Beast and OpenSSL stay in src/io/http_client.cpp, the one translation unit that compiles them.
 //
 // Errors are values: `http_outcome::error` holds a short reason ("connect: Connection refused", "timeout after
 // 2000 ms", "tls: certificate verify failed", "resolve: Host not found"), never an exception. The whole exchange
@@ -25,7 +25,7 @@
 #include <utility>
 #include <vector>
 
-namespace healthd::probes {
+namespace healthd::io {
 
 struct tls_options {
   std::optional<std::string> ca_file;  // PEM bundle to trust instead of the system store
@@ -98,4 +98,26 @@ private:
   std::shared_ptr<impl> impl_;
 };
 
-}  // namespace healthd::probes
+// A WebSocket check on a fresh connection: opening handshake (with `headers`), a ping, optionally `send` as a text
+// message, then reading until a pong has arrived and, when `expect` is set (or something was sent), a message
+// containing `expect` (any message when `expect` is unset). The whole exchange is bounded by `timeout`.
+struct websocket_request {
+  std::string url;  // ws:// or wss://
+  std::map<std::string, std::string> headers;
+  std::optional<std::string> send;
+  std::optional<std::string> expect;
+  std::chrono::milliseconds timeout{2000};
+  std::shared_ptr<const tls_context> tls;  // required for wss
+};
+
+struct websocket_outcome {
+  bool ok = false;
+  std::string error;                            // set when not ok: "handshake: ...", "timeout after N ms (no pong)"
+  std::string reply;                            // the matching message, valid UTF-8, at most 200 bytes
+  std::optional<wall_time> certificate_expiry;  // wss: the peer certificate's notAfter
+};
+
+[[nodiscard]] boost::asio::awaitable<websocket_outcome> check_websocket(boost::asio::any_io_executor executor,
+                                                                        websocket_request request);
+
+}  // namespace healthd::io

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-namespace healthd::probes {
+namespace healthd::io {
 
 struct child_spec {
   std::vector<std::string> argv;  // argv[0] is looked up on PATH unless it contains '/'
@@ -43,4 +43,4 @@ struct child_result {
 
 [[nodiscard]] boost::asio::awaitable<child_result> run_child(boost::asio::any_io_executor executor, child_spec spec);
 
-}  // namespace healthd::probes
+}  // namespace healthd::io

@@ -1,8 +1,7 @@
-#include "healthd/probes/child_process.hpp"
+#include "healthd/io/child_process.hpp"
 
-#include "healthd/probes/checks.hpp"
-
-#include "probe_support.hpp"
+#include "healthd/io/background.hpp"
+#include "healthd/io/text.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
@@ -25,7 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace healthd::probes {
+namespace healthd::io {
 
 namespace {
 
@@ -242,7 +241,7 @@ asio::awaitable<child_result> run_on_strand(child_spec spec) {
   result.how = child_result::end::timed_out;
   ::kill(-pid, SIGTERM);
   asio::co_spawn(executor, put_down(io, spec.kill_grace),
-                 [](const std::exception_ptr& e) { detail::log_background_failure("reaping a timed-out child", e); });
+                 [](const std::exception_ptr& e) { log_background_failure("reaping a timed-out child", e); });
   co_return result;
 }
 
@@ -252,4 +251,4 @@ asio::awaitable<child_result> run_child(asio::any_io_executor executor, child_sp
   co_return co_await asio::co_spawn(asio::make_strand(executor), run_on_strand(std::move(spec)), asio::use_awaitable);
 }
 
-}  // namespace healthd::probes
+}  // namespace healthd::io

@@ -1,4 +1,6 @@
-#include "healthd/probes/blocking_pool.hpp"
+#include "healthd/io/blocking_pool.hpp"
+
+#include "healthd/io/text.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/async_result.hpp>
@@ -12,7 +14,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 
-namespace healthd::probes {
+namespace healthd::io {
 
 namespace asio = boost::asio;
 
@@ -39,6 +41,17 @@ std::string_view to_string(job_outcome o) noexcept {
     case job_outcome::busy: return "busy";
   }
   return "done";
+}
+
+std::optional<std::string> failure_message(job_outcome outcome, std::chrono::milliseconds timeout,
+                                           std::string_view what) {
+  switch (outcome) {
+    case job_outcome::done: return std::nullopt;
+    case job_outcome::busy: return "an earlier " + std::string(what) + " of this subsystem is still running";
+    case job_outcome::timeout:
+    case job_outcome::expired: return timeout_message(timeout);
+  }
+  return std::nullopt;
 }
 
 blocking_pool::blocking_pool(std::size_t threads) {
@@ -130,7 +143,7 @@ asio::awaitable<job_outcome> blocking_pool::run(std::string key, std::chrono::mi
 
   j->timer.expires_after(timeout);
   // The wait starts before the job is queued, so a fast job's cancel cannot come before the wait.
-  // (GCC 12 destroys lambda temporaries inside a co_await expression twice: build the operation first.)
+  // (Built as a named operation first: see run_job in the header.)
   constexpr auto token = asio::as_tuple(asio::use_awaitable);
   auto initiate = [this, j](auto handler) {
     j->timer.async_wait(std::move(handler));
@@ -184,4 +197,4 @@ void job_socket::reset_request() {
   shutdown_requested_ = false;
 }
 
-}  // namespace healthd::probes
+}  // namespace healthd::io

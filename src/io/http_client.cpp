@@ -1,14 +1,14 @@
-// The one translation unit that compiles Beast: the HTTP client (send_http_request, http_client), the http probe and
-// the websocket probe. Every exchange runs on a strand, bounded by one absolute deadline set on the tcp_stream.
+// The one translation unit that compiles Beast: the HTTP client (send_http_request, http_client) and the WebSocket
+// check. Every exchange runs on a strand, bounded by one absolute deadline set on the tcp_stream.
 
-#include "healthd/probes/http_client.hpp"
+#include "healthd/io/http_client.hpp"
 
 #include "healthd/core/time_format.hpp"
 #include "healthd/core/utf8.hpp"
-#include "healthd/probes/checks.hpp"
-#include "healthd/probes/probe.hpp"
-
-#include "probe_support.hpp"
+#include "healthd/io/background.hpp"
+#include "healthd/io/resolver.hpp"
+#include "healthd/io/text.hpp"
+#include "healthd/io/url.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -32,7 +32,7 @@
 #include <memory>
 #include <utility>
 
-namespace healthd::probes {
+namespace healthd::io {
 
 namespace {
 
@@ -42,7 +42,6 @@ namespace http = beast::http;
 namespace ssl = asio::ssl;
 namespace websocket = beast::websocket;
 using steady_point = std::chrono::steady_clock::time_point;
-using detail::timeout_message;
 
 constexpr std::string_view user_agent = "platform-healthd";
 
@@ -54,7 +53,7 @@ std::string describe(const boost::system::error_code& ec) {
 }
 
 std::string failure(std::string_view stage, const boost::system::error_code& ec, std::chrono::milliseconds timeout) {
-  if (ec == beast::error::timeout) return timeout_message(static_cast<int>(timeout.count()));
+  if (ec == beast::error::timeout) return timeout_message(timeout);
   return std::string(stage) + ": " + describe(ec);
 }
 
@@ -218,9 +217,9 @@ asio::awaitable<open_result> open_connection(const parsed_url& url, const http_r
                                              steady_point deadline) {
   open_result out;
   auto executor = co_await asio::this_coro::executor;
-  auto resolved = co_await detail::resolve_within(executor, url.host, url.port, deadline);
+  auto resolved = co_await resolve_within(executor, url.host, url.port, deadline);
   if (resolved.timed_out) {
-    out.error = timeout_message(static_cast<int>(request.timeout.count()));
+    out.error = timeout_message(request.timeout);
     co_return out;
   }
   if (!resolved.error.empty()) {
@@ -338,7 +337,6 @@ http_client::~http_client() = default;
 
 asio::awaitable<http_outcome> http_client::send(http_request request) {
   auto self = impl_;
-  // (Built before the co_await: GCC 12 destroys lambda temporaries inside a co_await expression twice.)
   auto task = asio::co_spawn(
       self->strand, [self, request = std::move(request)]() { return self->send(request, true); }, asio::use_awaitable);
   co_return co_await std::move(task);
@@ -354,115 +352,13 @@ asio::awaitable<http_outcome> send_http_request(asio::any_io_executor executor, 
   co_return co_await std::move(task);
 }
 
-// ---- http probe -------------------------------------------------------------------------------------------------
-namespace detail {
-
+// ---- websocket ---------------------------------------------------------------------------------------------------
 namespace {
 
-// The TLS context a probe of `url` reuses for every run (none for http and ws), or probe_config_error naming the
-// ca_file.
-std::shared_ptr<const tls_context> tls_for(const parsed_url& url, const std::string& type, const tls_options& options) {
-  if (!url.tls()) return nullptr;
-  try {
-    return make_tls_context(options);
-  } catch (const tls_context_error& e) {
-    throw_config_error(type, e.what());
-  }
-}
-
-class http_check final : public probe {
-public:
-  http_check(const config::probe_config& config, const probe_context& context)
-      : config_(config),
-        options_(options_as<config::http_probe>(config)),
-        client_(context.executor),
-        secrets_(context.secrets) {
-    const auto url = parse_url(options_.url);
-    if (!url || url->scheme == "ws" || url->scheme == "wss")
-      throw_config_error(config.type, "url must be http:// or https://");
-    if (options_.max_body_bytes <= 0) throw_config_error(config.type, "max_body_bytes must be positive");
-    tls_ = tls_for(*url, config.type, {options_.ca_file, options_.insecure_skip_verify});
-  }
-
-  asio::awaitable<probe_result> run() override {
-    const stopwatch watch;
-    http_request request;
-    request.method = options_.method;
-    request.url = options_.url;
-    request.headers = options_.headers;
-    request.body = options_.body;
-    request.timeout = std::chrono::milliseconds(config_.timeout_ms);
-    request.tls = tls_;
-    request.max_body_bytes = static_cast<std::size_t>(options_.max_body_bytes);
-    auto outcome = co_await client_.send(std::move(request));
-    co_return finish(judge(outcome), watch, config_, secrets_);
-  }
-
-  void reconnect() override { client_.reset(); }
-
-private:
-  probe_result judge(const http_outcome& outcome) const {
-    if (!outcome.ok()) return critical(outcome.error);
-    const auto& response = *outcome.response;
-    nlohmann::json details = {{"status", response.status},
-                              {"body_bytes", response.body.size()},
-                              {"body_truncated", response.body_truncated},
-                              {"reused_connection", response.reused_connection}};
-    std::optional<double> days_left;
-    if (response.certificate_expiry) {
-      days_left =
-          std::chrono::duration<double>(*response.certificate_expiry - std::chrono::system_clock::now()).count() /
-          86400.0;
-      details["certificate_expires"] = format_rfc3339_ms(*response.certificate_expiry);
-      details["certificate_days_left"] = std::floor(*days_left * 10) / 10;
-    }
-    const std::string status_text = "HTTP " + std::to_string(response.status);
-    if (!status_matches(response.status, options_.expect_status)) {
-      details["expected_status"] = probes::describe(options_.expect_status);
-      return critical(status_text, details);
-    }
-    probe_result result;
-    result.status = probe_status::healthy;
-    result.message = status_text;
-    if (options_.expect_body_contains && response.body.find(*options_.expect_body_contains) == std::string::npos)
-      return critical("body does not contain \"" + *options_.expect_body_contains + "\"", details);
-    if (options_.rule) {
-      const auto verdict = evaluate_json_body(*options_.rule, response.body);
-      details["rule_value"] = verdict.value;
-      result.status = verdict.status;
-      result.message = verdict.message;
-    }
-    if (days_left) {
-      if (*days_left < 0) {
-        result.status = probe_status::critical;
-        result.message = "certificate expired";
-      } else if (*days_left < options_.cert_expiry_warn_days && result.status == probe_status::healthy) {
-        result.status = probe_status::degraded;
-        result.message = "certificate expires in " + std::to_string(static_cast<int>(*days_left)) + " days";
-      }
-    }
-    result.details = std::move(details);
-    return result;
-  }
-
-  config::probe_config config_;
-  config::http_probe options_;
-  std::shared_ptr<const tls_context> tls_;
-  http_client client_;
-  secret_set secrets_;
-};
-
-// ---- websocket probe --------------------------------------------------------------------------------------------
-struct ws_answer {
-  bool ok = false;
-  std::string error;
-  std::string reply;  // the matching message, shortened
-};
-
 template <typename WsStream>
-asio::awaitable<ws_answer> ws_exchange(WsStream& ws, const parsed_url& url, const config::websocket_probe& options,
-                                       std::chrono::milliseconds timeout) {
-  ws_answer out;
+asio::awaitable<websocket_outcome> ws_exchange(WsStream& ws, const parsed_url& url, const websocket_request& options) {
+  const auto timeout = options.timeout;
+  websocket_outcome out;
   ws.set_option(websocket::stream_base::decorator([headers = options.headers](websocket::request_type& request) {
     request.set(http::field::user_agent, user_agent);
     for (const auto& [name, value] : headers)
@@ -507,10 +403,9 @@ asio::awaitable<ws_answer> ws_exchange(WsStream& ws, const parsed_url& url, cons
         co_return out;
       }
       if (read_error == beast::error::timeout && need_message && !matched && options.expect)
-        out.error =
-            timeout_message(static_cast<int>(timeout.count())) + " (no reply containing \"" + *options.expect + "\")";
+        out.error = timeout_message(timeout) + " (no reply containing \"" + *options.expect + "\")";
       else if (read_error == beast::error::timeout && !pong)
-        out.error = timeout_message(static_cast<int>(timeout.count())) + " (no pong)";
+        out.error = timeout_message(timeout) + " (no pong)";
       else
         out.error = failure("read", read_error, timeout);
       co_return out;
@@ -529,76 +424,44 @@ asio::awaitable<ws_answer> ws_exchange(WsStream& ws, const parsed_url& url, cons
   }
 }
 
-class websocket_check final : public probe {
-public:
-  websocket_check(const config::probe_config& config, const probe_context& context)
-      : config_(config),
-        options_(options_as<config::websocket_probe>(config)),
-        strand_(asio::make_strand(context.executor)),
-        secrets_(context.secrets) {
-    const auto url = parse_url(options_.url);
-    if (!url || (url->scheme != "ws" && url->scheme != "wss"))
-      throw_config_error(config.type, "url must be ws:// or wss://");
-    url_ = *url;
-    tls_ = tls_for(url_, config.type, {options_.ca_file, options_.insecure_skip_verify});
+asio::awaitable<websocket_outcome> check_websocket_on_strand(websocket_request request) {
+  const auto deadline = std::chrono::steady_clock::now() + request.timeout;
+  websocket_outcome out;
+  const auto url = parse_url(request.url);
+  if (!url || (url->scheme != "ws" && url->scheme != "wss")) {
+    out.error = "invalid url";
+    co_return out;
   }
-
-  asio::awaitable<probe_result> run() override {
-    co_return co_await asio::co_spawn(strand_, run_on_strand(), asio::use_awaitable);
+  if (url->tls() && !request.tls) {
+    out.error = "tls: no TLS context for a wss url";
+    co_return out;
   }
-
-private:
-  asio::awaitable<probe_result> run_on_strand() {
-    const stopwatch watch;
-    co_return finish(co_await check(watch.start() + std::chrono::milliseconds(config_.timeout_ms)), watch, config_,
-                     secrets_);
+  http_request settings;  // only for the connection's TLS and timeout
+  settings.timeout = request.timeout;
+  settings.tls = request.tls;
+  auto opened = co_await open_connection(*url, settings, deadline);
+  if (!opened.conn) {
+    out.error = std::move(opened.error);
+    co_return out;
   }
-
-  asio::awaitable<probe_result> check(steady_point deadline) {
-    const auto timeout = std::chrono::milliseconds(config_.timeout_ms);
-    http_request request;  // only for the connection's TLS and timeout settings
-    request.timeout = timeout;
-    request.tls = tls_;
-    auto opened = co_await open_connection(url_, request, deadline);
-    if (!opened.conn) co_return critical(opened.error);
-    ws_answer answer;
-    nlohmann::json details = nlohmann::json::object();
-    if (opened.conn->certificate_expiry)
-      details["certificate_expires"] = format_rfc3339_ms(*opened.conn->certificate_expiry);
-    if (opened.conn->tls) {
-      websocket::stream<beast::ssl_stream<beast::tcp_stream>> ws(std::move(*opened.conn->tls));
-      answer = co_await ws_exchange(ws, url_, options_, timeout);
-    } else {
-      websocket::stream<beast::tcp_stream> ws(std::move(*opened.conn->plain));
-      answer = co_await ws_exchange(ws, url_, options_, timeout);
-    }
-    if (!answer.ok) co_return critical(answer.error, details);
-    probe_result result;
-    result.status = probe_status::healthy;
-    result.message = options_.send || options_.expect ? "reply received, pong received" : "pong received";
-    if (!answer.reply.empty()) details["reply"] = answer.reply;
-    result.details = std::move(details);
-    co_return result;
+  const auto expiry = opened.conn->certificate_expiry;
+  if (opened.conn->tls) {
+    websocket::stream<beast::ssl_stream<beast::tcp_stream>> ws(std::move(*opened.conn->tls));
+    out = co_await ws_exchange(ws, *url, request);
+  } else {
+    websocket::stream<beast::tcp_stream> ws(std::move(*opened.conn->plain));
+    out = co_await ws_exchange(ws, *url, request);
   }
-
-  config::probe_config config_;
-  config::websocket_probe options_;
-  parsed_url url_;
-  std::shared_ptr<const tls_context> tls_;
-  asio::strand<asio::any_io_executor> strand_;
-  secret_set secrets_;
-};
+  out.certificate_expiry = expiry;
+  co_return out;
+}
 
 }  // namespace
 
-std::unique_ptr<probe> make_http_probe(const config::probe_config& config, const probe_context& context) {
-  return std::make_unique<http_check>(config, context);
+asio::awaitable<websocket_outcome> check_websocket(asio::any_io_executor executor, websocket_request request) {
+  auto task =
+      asio::co_spawn(asio::make_strand(executor), check_websocket_on_strand(std::move(request)), asio::use_awaitable);
+  co_return co_await std::move(task);
 }
 
-std::unique_ptr<probe> make_websocket_probe(const config::probe_config& config, const probe_context& context) {
-  return std::make_unique<websocket_check>(config, context);
-}
-
-}  // namespace detail
-
-}  // namespace healthd::probes
+}  // namespace healthd::io

@@ -19,13 +19,14 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
-namespace healthd::probes {
+namespace healthd::io {
 
 enum class job_outcome {
   done,     // the work returned (an exception it threw is rethrown to the awaiting coroutine)
@@ -35,6 +36,11 @@ enum class job_outcome {
 };
 
 [[nodiscard]] std::string_view to_string(job_outcome o) noexcept;
+
+// What a caller reports when its job did not run to its end, written once for every caller: nullopt for done;
+// "timeout after N ms" for timeout and expired; "an earlier <what> of this subsystem is still running" for busy.
+[[nodiscard]] std::optional<std::string> failure_message(job_outcome outcome, std::chrono::milliseconds timeout,
+                                                         std::string_view what);
 
 class blocking_pool {
 public:
@@ -86,4 +92,28 @@ private:
   bool shutdown_requested_ = false;
 };
 
-}  // namespace healthd::probes
+}  // namespace healthd::io
+
+namespace healthd::io {
+
+// A blocking job as the pool's callers write it: an object whose `run()` does the blocking work on a pool thread and
+// whose optional `cancel()` frees that worker from the awaiting thread at the deadline (thread-safe against `run()`;
+// typically job_socket::shutdown()). Results stay in the object, which the caller keeps.
+template <typename Job>
+concept pool_job = requires(Job& job) {
+  job.run();
+};
+
+// blocking_pool::run for a pool_job. The one place the pool's callbacks are built: as named locals moved into the
+// call, never as lambda temporaries inside a co_await expression, whose captures g++ 12 frees twice
+// (docs/architecture.md). Callers pass a named shared_ptr and write no lambda.
+template <pool_job Job>
+[[nodiscard]] boost::asio::awaitable<job_outcome> run_job(blocking_pool& pool, std::string key,
+                                                          std::chrono::milliseconds timeout, std::shared_ptr<Job> job) {
+  std::function<void()> work = [job] { job->run(); };
+  std::function<void()> cancel;
+  if constexpr (requires { job->cancel(); }) cancel = [job] { job->cancel(); };
+  co_return co_await pool.run(std::move(key), timeout, std::move(work), std::move(cancel));
+}
+
+}  // namespace healthd::io
