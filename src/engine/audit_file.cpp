@@ -59,8 +59,9 @@ void read_entries(const std::filesystem::path& file, std::vector<healing_entry>&
 
 }  // namespace
 
-audit_file::audit_file(std::filesystem::path path, std::int64_t max_bytes)
-    : path_(std::move(path)), max_bytes_(max_bytes) {
+audit_file::audit_file(std::filesystem::path path, std::int64_t max_bytes, sync_function sync)
+    : path_(std::move(path)), max_bytes_(max_bytes), sync_(std::move(sync)) {
+  if (!sync_) sync_ = [](int fd) { return ::fdatasync(fd) == 0 ? std::error_code{} : last_error(); };
   std::lock_guard lock(mutex_);
   if (auto ec = open_locked()) throw std::system_error(ec, "cannot open audit file " + path_.string());
 }
@@ -108,8 +109,7 @@ std::error_code audit_file::append(const healing_entry& entry) {
   }
   needs_newline_ = false;
   size_ += static_cast<std::int64_t>(line.size());
-  if (::fdatasync(fd_) != 0) {
-    auto ec = last_error();
+  if (auto ec = sync_(fd_)) {
     close_locked();
     return ec;
   }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <system_error>
@@ -21,8 +22,11 @@ struct audit_load_result {
 
 class audit_file {
 public:
+  // Makes written lines durable: ::fdatasync by default; tests inject a slow or failing one.
+  using sync_function = std::function<std::error_code(int fd)>;
+
   // Opens (creating if needed) for appending. Throws std::system_error naming the file when it cannot.
-  audit_file(std::filesystem::path path, std::int64_t max_bytes);
+  audit_file(std::filesystem::path path, std::int64_t max_bytes, sync_function sync = {});
   ~audit_file();
   audit_file(const audit_file&) = delete;
   audit_file& operator=(const audit_file&) = delete;
@@ -47,6 +51,7 @@ private:
   std::mutex mutex_;
   std::filesystem::path path_;
   std::int64_t max_bytes_;
+  sync_function sync_;
   int fd_ = -1;
   std::int64_t size_ = 0;
   bool needs_newline_ = false;  // the file ends in a partial line: start the next entry on a fresh one
