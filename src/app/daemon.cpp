@@ -248,7 +248,7 @@ int run_daemon(const daemon_options& options) {
   auto log = std::make_shared<healing_log>(static_cast<std::size_t>(cfg->healing_log.capacity));
   auto state = std::make_shared<platform_state>(cfg, breakers, clock.now().wall);
   // Blocking library calls: one thread per subsystem (a stuck dependency holds at most one) plus room for heal
-  // actions, audit writes and reloads.
+  // actions and reloads. Audit writes have their own thread (audit_file).
   auto pool = std::make_shared<io::blocking_pool>(std::min<std::size_t>(cfg->subsystems.size() + 4, 32));
 
   std::shared_ptr<audit_file> audit;
@@ -263,8 +263,8 @@ int run_daemon(const daemon_options& options) {
       spdlog::error("{}", e.what());
       return exit_failure;
     }
-    spdlog::info("audit file {}: {} entries restored, next id {}", *cfg->healing_log.audit_file, loaded.entries.size(),
-                 log->last_id() + 1);
+    spdlog::info("audit file {}: {} entries restored ({} bytes of its tail read), next id {}",
+                 *cfg->healing_log.audit_file, loaded.entries.size(), loaded.bytes_read, log->last_id() + 1);
   }
 
   const int threads = std::max(cfg->server.threads, 1);
@@ -335,6 +335,8 @@ int run_daemon(const daemon_options& options) {
     io_threads.emplace_back([&io] { io.run(); });
   io.run();
   io_threads.clear();
+  // Writes what is still queued while the I/O context its completions are posted to still exists.
+  if (audit) audit->stop();
   reloads->close();
   spdlog::info("platform-healthd stopped");
   return exit_ok;

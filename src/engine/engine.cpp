@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cassert>
 #include <string_view>
 
 namespace healthd {
@@ -26,7 +27,6 @@ namespace detail {
 
 namespace {
 
-constexpr auto audit_write_timeout = 5000ms;
 constexpr auto loop_grace = 5s;
 constexpr std::string_view optimization_loop = "optimization";
 
@@ -35,7 +35,8 @@ constexpr std::string_view optimization_loop = "optimization";
 engine_core::engine_core(engine_dependencies d, std::shared_ptr<const config::daemon_config> c)
     : deps(std::move(d)),
       slots(deps.executor, static_cast<std::size_t>(c->healing.max_concurrent)),
-      config(std::move(c)) {
+      config(std::move(c)),
+      last_audit_id(deps.log->last_id()) {
   if (deps.probes == nullptr) deps.probes = &probes::probe_registry::builtin();
   if (deps.actions == nullptr) deps.actions = &actions::action_registry::builtin();
 }
@@ -74,23 +75,30 @@ actions::action_context engine_core::action_context(const config::daemon_config&
 asio::awaitable<std::pair<healing_entry, bool>> engine_core::record(healing_entry entry) {
   entry.timestamp = now().wall;
   entry.platform_status = deps.state->platform_status();
-  auto stored = deps.log->append(std::move(entry));
-  spdlog::info("healing: {} {} ({}) {}: {}", stored.subsystem, stored.action, to_string(stored.trigger),
-               to_string(stored.result), stored.detail);
+  healing_entry stored;
   bool durable = true;
   if (deps.audit) {
-    auto error = std::make_shared<std::error_code>();
+    auto in_log = std::make_shared<healing_entry>();
     // Named, not a temporary inside co_await: g++ 12 miscompiles capturing lambdas there (docs/architecture.md).
-    std::function<void()> work = [audit = deps.audit, stored, error] { *error = audit->append(stored); };
-    auto key = "audit:" + stored.subsystem;
-    const auto outcome = co_await deps.pool->run(std::move(key), audit_write_timeout, std::move(work));
-    if (outcome != io::job_outcome::done || *error) {
+    audit_file::hooks around;
+    around.on_queued = [self = shared_from_this()](healing_entry& e) { e.id = ++self->last_audit_id; };
+    around.on_written = [log = deps.log, in_log](const healing_entry& e, std::error_code /*ec*/) {
+      *in_log = log->append(e);
+      // Only the writer thread appends while there is an audit file, in the order the ids were given.
+      assert(in_log->id == e.id);
+    };
+    const auto error = co_await deps.audit->async_append(std::move(entry), std::move(around), use_awaitable);
+    stored = std::move(*in_log);
+    if (error) {
       durable = false;
       ++audit_write_failures;
-      spdlog::error("audit file {}: entry {} not written: {}", deps.audit->path().string(), stored.id,
-                    *error ? error->message() : std::string(io::to_string(outcome)));
+      spdlog::error("audit file {}: entry {} not written: {}", deps.audit->path().string(), stored.id, error.message());
     }
+  } else {
+    stored = deps.log->append(std::move(entry));
   }
+  spdlog::info("healing: {} {} ({}) {}: {}", stored.subsystem, stored.action, to_string(stored.trigger),
+               to_string(stored.result), stored.detail);
   co_return std::make_pair(std::move(stored), durable);
 }
 

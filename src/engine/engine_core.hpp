@@ -61,8 +61,9 @@ struct engine_core : std::enable_shared_from_this<engine_core> {
                                                        const boost::asio::any_io_executor& strand,
                                                        probes::probe* probe) const;
 
-  // Stamps the entry (time, platform status), appends it to the healing log and, with an audit file, makes it
-  // durable first on the blocking pool. Returns the stored entry and whether it reached the audit file.
+  // Stamps the entry (time, platform status) and appends it to the healing log. With an audit file the entry is
+  // queued to the file's writer first and enters the log once its write attempt ended (in file order); a failed
+  // write is counted, never thrown. Returns the stored entry and whether it reached the audit file.
   boost::asio::awaitable<std::pair<healing_entry, bool>> record(healing_entry entry);
 
   // The first dependency of `s` that is critical or recovering (the status rules' dependency rule).
@@ -84,6 +85,9 @@ struct engine_core : std::enable_shared_from_this<engine_core> {
   std::vector<std::shared_ptr<loop_state>> loops;
   bool running = false;
 
+  // The id of the newest entry queued to the audit file (given under its queue lock, so file order = id order); the
+  // healing log gives the same ids as the writer appends them.
+  std::atomic<std::uint64_t> last_audit_id;
   std::atomic<std::uint64_t> audit_write_failures{0};
   std::atomic<std::uint64_t> probes_run{0};
   std::atomic<std::uint64_t> probes_rejected{0};

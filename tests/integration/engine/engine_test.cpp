@@ -6,6 +6,7 @@
 #include "healthd/io/blocking_pool.hpp"
 
 #include "support/fake_peers.hpp"
+#include "support/sync_gate.hpp"
 #include "support/throwaway_servers.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -18,6 +19,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <random>
 #include <thread>
 
@@ -95,6 +97,8 @@ std::vector<std::string> redis_start_argv(std::uint16_t port, const fs::path& di
 
 class engine_test : public ::testing::Test {
 protected:
+  static constexpr std::size_t pool_threads = 4;
+
   void SetUp() override {
     test::become_subreaper();
     dir_ = fs::temp_directory_path() / ("healthd-engine-" + std::to_string(std::random_device{}()));
@@ -102,6 +106,7 @@ protected:
   }
 
   void TearDown() override {
+    if (audit_gate_) audit_gate_->open();  // a failed assertion must not leave the audit writer stuck
     stop_engine();
     for (auto port : healed_redis_ports_) {
       (void)test::run_program({"redis-cli", "-p", std::to_string(port), "shutdown", "nosave"});
@@ -115,9 +120,10 @@ protected:
     log_ = std::make_shared<healing_log>(static_cast<std::size_t>(cfg->healing_log.capacity));
     log_->restore(std::move(restored));
     state_ = std::make_shared<platform_state>(cfg, breakers_, clock_.now().wall);
-    pool_ = std::make_shared<io::blocking_pool>(4);
+    pool_ = std::make_shared<io::blocking_pool>(pool_threads);
     if (cfg->healing_log.audit_file) {
-      audit_ = std::make_shared<audit_file>(*cfg->healing_log.audit_file, cfg->healing_log.audit_max_bytes);
+      audit_ = std::make_shared<audit_file>(*cfg->healing_log.audit_file, cfg->healing_log.audit_max_bytes,
+                                            audit_gate_ ? audit_gate_->function() : audit_file::sync_function{});
     }
     work_.emplace(io_.get_executor());
     for (int i = 0; i < 2; ++i)
@@ -182,6 +188,7 @@ protected:
   std::shared_ptr<platform_state> state_;
   std::shared_ptr<io::blocking_pool> pool_;
   std::shared_ptr<audit_file> audit_;
+  std::shared_ptr<test::sync_gate> audit_gate_;  // set before start_engine to hold the audit file's syncs
   std::unique_ptr<engine> engine_;
   std::vector<std::uint16_t> healed_redis_ports_;
 };
@@ -410,6 +417,106 @@ TEST_F(engine_test, audit_file_survives_a_restart_and_ids_continue) {
   const auto reloaded = audit_file::load(dir_ / "audit.jsonl", 200);
   ASSERT_EQ(reloaded.entries.size(), 3U);
   EXPECT_NE(reloaded.entries[2].detail.find("reason: three"), std::string::npos);
+}
+
+// Regression (issue 9, defect 2): audit writes ran on the probe pool under a 5 s timeout. A slow fsync answered the
+// forced heal 500 audit_write_failed although the entry was written later, and the stuck job kept the pool key
+// "audit:redis" so the subsystem's next entry got `busy` and was never written.
+TEST_F(engine_test, forced_heal_with_a_slow_audit_sync_is_answered_once_its_entry_is_durable) {
+  test::throwaway_redis redis;
+  redis.start();
+  auto cfg = base_config();
+  cfg->breakers = {fast_breaker("redis")};
+  cfg->subsystems = {redis_subsystem(redis.port(), {exec_action("noop", {"/bin/true"})})};
+  cfg->healing_log.audit_file = (dir_ / "audit.jsonl").string();
+  audit_gate_ = test::sync_gate::closed();
+  start_engine(cfg);
+  ASSERT_TRUE(test::eventually([&] { return status("redis") == health_status::healthy; }));
+
+  auto first = asio::co_spawn(io_, engine_->heal({"redis", "slow disk"}), asio::use_future);
+  ASSERT_TRUE(audit_gate_->wait_for_calls(1));
+  // Past the old timeout nothing may be answered: the write has not ended, so it has neither failed nor succeeded.
+  EXPECT_EQ(first.wait_for(5500ms), std::future_status::timeout);
+  audit_gate_->open();
+  const auto done = first.get();
+  ASSERT_TRUE(std::holds_alternative<manual_heal_done>(done))
+      << static_cast<int>(std::get<manual_heal_refused>(done).reason);
+  ASSERT_TRUE(std::holds_alternative<manual_heal_done>(force_heal("redis", "right after")));
+
+  EXPECT_EQ(engine_->counters().audit_write_failures, 0U);
+  const auto loaded = audit_file::load(dir_ / "audit.jsonl", 200);
+  ASSERT_EQ(loaded.entries.size(), 2U);
+  EXPECT_NE(loaded.entries[0].detail.find("reason: slow disk"), std::string::npos) << loaded.entries[0].detail;
+  EXPECT_NE(loaded.entries[1].detail.find("reason: right after"), std::string::npos) << loaded.entries[1].detail;
+  EXPECT_EQ(entries("redis").size(), 2U);
+}
+
+// Regression (issue 9, defect 2): stuck audit writes held blocking-pool threads, so the redis probe's pool job
+// expired and a healthy redis was reported failing. Audit writes have their own thread now.
+TEST_F(engine_test, redis_probes_keep_running_while_audit_syncs_are_stuck) {
+  test::throwaway_redis redis;
+  redis.start();
+  const auto closed_port = test::free_port();
+  auto cfg = base_config();
+  cfg->breakers = {fast_breaker("redis")};
+  cfg->subsystems = {redis_subsystem(redis.port(), {exec_action("noop", {"/bin/true"})})};
+  for (std::size_t i = 0; i < pool_threads + 1; ++i) {
+    auto s = tcp_subsystem("down-" + std::to_string(i), closed_port);
+    s.heal.after_failures = 1;
+    s.heal.cooldown_s = 0;
+    s.heal.max_per_hour = 50;
+    s.heal.actions = {exec_action("noop", {"/bin/true"})};
+    cfg->subsystems.push_back(s);
+  }
+  cfg->healing_log.audit_file = (dir_ / "audit.jsonl").string();
+  audit_gate_ = test::sync_gate::closed();
+  start_engine(cfg);
+  ASSERT_TRUE(test::eventually([&] { return status("redis") == health_status::healthy; }));
+  ASSERT_TRUE(audit_gate_->wait_for_calls(1));
+  // Within the window every failing subsystem reaches its first heal entry and waits for it; redis probes on.
+  const auto before = state_->subsystem("redis")->last_check;
+  const auto watch_until = std::chrono::steady_clock::now() + 2500ms;  // > the redis probe's 1 s timeout
+  while (std::chrono::steady_clock::now() < watch_until) {
+    ASSERT_EQ(status("redis"), health_status::healthy) << state_->subsystem("redis")->message;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_GT(state_->subsystem("redis")->last_check, before);
+  EXPECT_EQ(audit_gate_->calls(), 1U);  // one writer thread, still stuck on its first sync
+  EXPECT_EQ(log_->size(), 0U);          // an entry enters the healing log once its write attempt ended
+
+  audit_gate_->open();
+  EXPECT_TRUE(test::eventually([&] {
+    for (std::size_t i = 0; i < pool_threads + 1; ++i) {
+      if (entries("down-" + std::to_string(i)).empty()) return false;
+    }
+    return true;
+  }));
+  EXPECT_EQ(engine_->counters().audit_write_failures, 0U);
+}
+
+// A failing sync is counted and reported, but never stops a heal: the entry is still in the healing log.
+TEST_F(engine_test, failing_audit_sync_is_counted_and_the_heal_still_completes) {
+  test::throwaway_redis redis;
+  redis.start();
+  auto cfg = base_config();
+  cfg->breakers = {fast_breaker("redis")};
+  cfg->subsystems = {redis_subsystem(redis.port(), {exec_action("noop", {"/bin/true"})})};
+  cfg->healing_log.audit_file = (dir_ / "audit.jsonl").string();
+  audit_gate_ = test::sync_gate::opened();
+  audit_gate_->fail_with(std::make_error_code(std::errc::io_error));
+  start_engine(cfg);
+  ASSERT_TRUE(test::eventually([&] { return status("redis") == health_status::healthy; }));
+
+  const auto outcome = force_heal("redis", "bad disk");
+  ASSERT_TRUE(std::holds_alternative<manual_heal_refused>(outcome));
+  EXPECT_EQ(std::get<manual_heal_refused>(outcome).reason, heal_refusal::audit_write_failed);
+  EXPECT_EQ(engine_->counters().audit_write_failures, 1U);
+  ASSERT_EQ(entries("redis").size(), 1U);
+  EXPECT_NE(entries("redis")[0].detail.find("reason: bad disk"), std::string::npos);
+  EXPECT_EQ(status("redis"), health_status::healthy);
+  ASSERT_TRUE(std::holds_alternative<manual_heal_refused>(force_heal("redis", "still bad")));
+  EXPECT_EQ(engine_->counters().audit_write_failures, 2U);
+  EXPECT_EQ(entries("redis").size(), 2U);
 }
 
 TEST_F(engine_test, dry_run_logs_what_it_would_do) {

@@ -1,17 +1,26 @@
 #include "healthd/engine/audit_file.hpp"
 
+#include "healthd/core/utf8.hpp"
 #include "healthd/healing_log/entry_json.hpp"
 
+#include "support/sync_gate.hpp"
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <random>
+#include <thread>
 
 namespace healthd {
 namespace {
 
 namespace fs = std::filesystem;
+namespace asio = boost::asio;
 
 class audit_file_test : public ::testing::Test {
 protected:
@@ -101,7 +110,10 @@ TEST_F(audit_file_test, truncated_last_line_is_skipped_and_the_next_append_start
   auto loaded = audit_file::load(file_, 200);
   EXPECT_EQ(ids(loaded.entries), (std::vector<std::uint64_t>{1}));
   ASSERT_EQ(loaded.warnings.size(), 1U);
-  EXPECT_NE(loaded.warnings[0].find(":2: corrupt line skipped"), std::string::npos) << loaded.warnings[0];
+  const auto second_line_at = json_text(to_json(entry(1))).size() + 1;
+  EXPECT_NE(loaded.warnings[0].find(", byte " + std::to_string(second_line_at) + ": corrupt line skipped"),
+            std::string::npos)
+      << loaded.warnings[0];
 
   {
     audit_file audit(file_, 1 << 20);
@@ -132,6 +144,165 @@ TEST_F(audit_file_test, rotated_file_is_read_only_when_the_live_one_is_short) {
     ASSERT_FALSE(audit.append(entry(id)));
   EXPECT_EQ(ids(audit_file::load(file_, 2).entries), (std::vector<std::uint64_t>{4, 5}));
   EXPECT_EQ(ids(audit_file::load(file_, 4).entries), (std::vector<std::uint64_t>{2, 3, 4, 5}));
+}
+
+// Restoring at start reads the file's tail only: audit_max_bytes may be large. The corrupt first line is never read,
+// so it draws no warning.
+TEST_F(audit_file_test, load_of_a_big_file_reads_only_the_tail) {
+  constexpr std::uint64_t lines = 50'000;
+  {
+    std::ofstream out(file_, std::ios::binary);
+    out << "{not json at the very start\n";
+    for (std::uint64_t id = 2; id <= lines; ++id)
+      out << json_text(to_json(entry(id))) << '\n';
+  }
+  const auto loaded = audit_file::load(file_, 200);
+  EXPECT_TRUE(loaded.warnings.empty()) << loaded.warnings.front();
+  ASSERT_EQ(loaded.entries.size(), 200U);
+  EXPECT_EQ(loaded.entries.front().id, lines - 199);
+  EXPECT_EQ(loaded.entries.back(), entry(lines));
+  const auto line_size = json_text(to_json(entry(lines))).size() + 1;
+  EXPECT_LT(loaded.bytes_read, 200 * line_size + 2 * 64 * 1024) << "of " << fs::file_size(file_);
+}
+
+TEST_F(audit_file_test, tail_load_skips_corrupt_lines_it_reads_and_still_returns_capacity_entries) {
+  {
+    std::ofstream out(file_, std::ios::binary);
+    for (std::uint64_t id = 1; id <= 10; ++id) {
+      out << json_text(to_json(entry(id))) << '\n';
+      if (id == 8) out << "garbage\n\n";
+    }
+  }
+  const auto loaded = audit_file::load(file_, 4);
+  EXPECT_EQ(ids(loaded.entries), (std::vector<std::uint64_t>{7, 8, 9, 10}));
+  ASSERT_EQ(loaded.warnings.size(), 1U);
+  EXPECT_NE(loaded.warnings[0].find("not valid JSON"), std::string::npos) << loaded.warnings[0];
+}
+
+// The writer's thread and queue: a completion waits for its own write attempt, however long the sync takes.
+class audit_writer_test : public audit_file_test {
+protected:
+  void SetUp() override {
+    audit_file_test::SetUp();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  void TearDown() override {
+    gate_->open();
+    work_.reset();
+    thread_.join();
+    audit_file_test::TearDown();
+  }
+
+  // Appends on a strand of the test's io_context; `done` counts completions that ran on that strand.
+  void append_async(audit_file& audit, std::uint64_t id, std::vector<std::error_code>& results) {
+    audit.async_append(entry(id), {}, asio::bind_executor(strand_, [this, &results](std::error_code ec) {
+                         on_strand_ = on_strand_ && strand_.running_in_this_thread();
+                         results.push_back(ec);  // on the strand: no lock needed
+                         ++done_;
+                       }));
+  }
+
+  bool wait_done(std::size_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (done_.load() < n) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+  }
+
+  std::shared_ptr<test::sync_gate> gate_ = test::sync_gate::closed();
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
+  asio::strand<asio::io_context::executor_type> strand_ = asio::make_strand(io_);
+  std::thread thread_;
+  std::atomic<std::size_t> done_{0};
+  std::atomic<bool> on_strand_{true};
+};
+
+TEST_F(audit_writer_test, stuck_sync_is_acknowledged_as_durable_once_it_returns) {
+  audit_file audit(file_, 1 << 20, gate_->function());
+  std::vector<std::error_code> results;
+  append_async(audit, 1, results);
+  ASSERT_TRUE(gate_->wait_for_calls(1));
+  EXPECT_EQ(done_.load(), 0U);  // no timeout answers for a write still in progress
+  gate_->open();
+  ASSERT_TRUE(wait_done(1));
+  EXPECT_EQ(results, (std::vector<std::error_code>{{}}));
+  EXPECT_TRUE(on_strand_.load());
+  EXPECT_EQ(ids(audit_file::load(file_, 200).entries), (std::vector<std::uint64_t>{1}));
+}
+
+TEST_F(audit_writer_test, entries_queued_during_a_sync_share_the_next_one) {
+  audit_file audit(file_, 1 << 20, gate_->function());
+  std::vector<std::error_code> results;
+  append_async(audit, 1, results);
+  ASSERT_TRUE(gate_->wait_for_calls(1));
+  for (std::uint64_t id = 2; id <= 11; ++id)
+    append_async(audit, id, results);
+  gate_->open();
+  ASSERT_TRUE(wait_done(11));
+  EXPECT_EQ(gate_->calls(), 2U);  // one for entry 1, one for the ten queued behind it
+  EXPECT_EQ(results, std::vector<std::error_code>(11));
+  EXPECT_TRUE(on_strand_.load());
+  EXPECT_EQ(ids(audit_file::load(file_, 200).entries), (std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}));
+}
+
+TEST_F(audit_writer_test, hooks_run_in_queue_order_and_see_the_write_result) {
+  gate_->open();
+  gate_->fail_with(std::make_error_code(std::errc::io_error));
+  audit_file audit(file_, 1 << 20, gate_->function());
+  std::uint64_t next_id = 0;                                       // guarded by the audit file's queue lock (on_queued)
+  std::vector<std::pair<std::uint64_t, std::error_code>> written;  // only the writer thread touches it
+  std::vector<std::error_code> results;
+  for (int i = 0; i < 3; ++i) {
+    audit_file::hooks around;
+    around.on_queued = [&next_id](healing_entry& e) { e.id = ++next_id; };
+    around.on_written = [&written](const healing_entry& e, std::error_code ec) { written.emplace_back(e.id, ec); };
+    audit.async_append(entry(0), std::move(around), asio::bind_executor(strand_, [&](std::error_code ec) {
+                         results.push_back(ec);
+                         ++done_;
+                       }));
+  }
+  ASSERT_TRUE(wait_done(3));
+  const auto eio = std::make_error_code(std::errc::io_error);
+  EXPECT_EQ(results, std::vector<std::error_code>(3, eio));
+  audit.stop();
+  ASSERT_EQ(written.size(), 3U);
+  for (std::uint64_t i = 0; i < 3; ++i)
+    EXPECT_EQ(written[i], std::make_pair(i + 1, eio));
+}
+
+TEST_F(audit_writer_test, stop_drains_the_queue_and_later_appends_fail_at_once) {
+  audit_file audit(file_, 1 << 20, gate_->function());
+  std::vector<std::error_code> results;
+  append_async(audit, 1, results);
+  ASSERT_TRUE(gate_->wait_for_calls(1));
+  append_async(audit, 2, results);
+  std::thread stopper([&] { audit.stop(); });
+  gate_->open();
+  stopper.join();
+  ASSERT_TRUE(wait_done(2));
+  append_async(audit, 3, results);
+  ASSERT_TRUE(wait_done(3));
+  EXPECT_EQ(results, (std::vector<std::error_code>{{}, {}, audit_errc::stopped}));
+  EXPECT_EQ(results[2].message(), "the audit writer has stopped");
+  EXPECT_EQ(ids(audit_file::load(file_, 200).entries), (std::vector<std::uint64_t>{1, 2}));
+}
+
+TEST_F(audit_writer_test, a_batch_across_a_rotation_is_durable_in_both_files) {
+  const auto line_size = static_cast<std::int64_t>(to_json(entry(10)).dump().size() + 1);
+  audit_file audit(file_, line_size * 4, gate_->function());
+  std::vector<std::error_code> results;
+  append_async(audit, 10, results);
+  ASSERT_TRUE(gate_->wait_for_calls(1));
+  for (std::uint64_t id = 11; id < 16; ++id)
+    append_async(audit, id, results);
+  gate_->open();
+  ASSERT_TRUE(wait_done(6));
+  EXPECT_EQ(results, std::vector<std::error_code>(6));
+  EXPECT_EQ(gate_->calls(), 3U);  // entry 10; 11-13 before the rotation; 14-15 after it
+  EXPECT_EQ(ids(audit_file::load(file_, 200).entries), (std::vector<std::uint64_t>{10, 11, 12, 13, 14, 15}));
 }
 
 TEST_F(audit_file_test, missing_file_loads_empty) {
