@@ -14,6 +14,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <csignal>
@@ -65,11 +66,19 @@ std::optional<std::string> find_program(const std::string& name, const std::stri
 
 int open_pidfd(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
+// How long the pipes are still read after the child itself has exited, for output a descendant that holds them (a
+// server the child started) is about to write or close. Only this, never the descendants' exit, is waited for.
+constexpr std::chrono::milliseconds output_grace{50};
+
+// What is taken from a pipe without waiting once reading stops: enough for everything the child wrote before it
+// exited (a pipe holds 64 KiB by default), bounded so a descendant writing without pause cannot keep the runner.
+constexpr std::size_t final_read_limit = std::size_t{1} << 20;
+
 // Everything one child needs while it runs, shared by the waiter and the background reaper. The destructor
 // guarantees the child is reaped even if the executor goes away first.
 struct child_io {
   child_io(const asio::any_io_executor& ex, std::size_t limit)
-      : out(ex), err(ex), exit_watch(ex), out_kept(limit), err_kept(limit) {}
+      : out(ex), err(ex), exit_watch(ex), output_closed_signal(ex), out_kept(limit), err_kept(limit) {}
   child_io(const child_io&) = delete;
   child_io& operator=(const child_io&) = delete;
   ~child_io() {
@@ -95,11 +104,22 @@ struct child_io {
     return status;
   }
 
+  // Ends the reads: each drain takes what is already buffered and returns.
+  void stop_reading() {
+    reading_stopped = true;
+    boost::system::error_code ignored;
+    out.cancel(ignored);
+    err.cancel(ignored);
+  }
+
   pid_t pid = -1;
   bool reaped = false;
+  bool reading_stopped = false;
+  bool output_closed = false;  // both pipes reached end of file (or failed)
   asio::posix::stream_descriptor out;
   asio::posix::stream_descriptor err;
   asio::posix::stream_descriptor exit_watch;  // a pidfd; readable when the child has exited
+  asio::steady_timer output_closed_signal;    // cancelled when output_closed becomes true
   capped_buffer out_kept;
   capped_buffer err_kept;
 };
@@ -108,11 +128,26 @@ asio::awaitable<void> drain(std::shared_ptr<child_io> io, bool stdout_stream) {
   auto& stream = stdout_stream ? io->out : io->err;
   auto& kept = stdout_stream ? io->out_kept : io->err_kept;
   std::array<char, 65536> chunk{};
-  for (;;) {
+  while (!io->reading_stopped) {
     auto [ec, n] = co_await stream.async_read_some(asio::buffer(chunk), asio::as_tuple(asio::use_awaitable));
     kept.append(std::string_view(chunk.data(), n));
+    if (ec == asio::error::operation_aborted) break;
     if (ec) co_return;
   }
+  // Stopped while the pipe may still be open: take what is buffered (all the child wrote, now that it has exited).
+  boost::system::error_code ec;
+  stream.non_blocking(true, ec);
+  for (std::size_t taken = 0; !ec && taken < final_read_limit;) {
+    const std::size_t n = stream.read_some(asio::buffer(chunk), ec);
+    kept.append(std::string_view(chunk.data(), n));
+    taken += n;
+  }
+}
+
+asio::awaitable<void> read_output(std::shared_ptr<child_io> io) {
+  co_await (drain(io, true) && drain(io, false));
+  io->output_closed = true;
+  io->output_closed_signal.cancel();
 }
 
 asio::awaitable<void> wait_exit(std::shared_ptr<child_io> io) {
@@ -127,6 +162,20 @@ asio::awaitable<void> wait_exit(std::shared_ptr<child_io> io) {
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
   }
+}
+
+// Waits for the child's own exit or the deadline, whichever is first; after an exit, gives the output a grace
+// (within the deadline) to reach end of file. Then stops the reads. True if the child has exited.
+asio::awaitable<bool> watch(std::shared_ptr<child_io> io, std::chrono::steady_clock::time_point deadline) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
+  co_await (wait_exit(io) || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+  const bool exited = io->exited();
+  if (exited && !io->output_closed) {
+    io->output_closed_signal.expires_at(std::min(std::chrono::steady_clock::now() + output_grace, deadline));
+    co_await io->output_closed_signal.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  io->stop_reading();
+  co_return exited;
 }
 
 // After a timeout: SIGTERM was sent; SIGKILL the group after the grace period, then reap.
@@ -221,14 +270,13 @@ asio::awaitable<child_result> run_on_strand(child_spec spec) {
   io->err.assign(err_pipe[0]);
   if (const int pidfd = open_pidfd(pid); pidfd >= 0) io->exit_watch.assign(pidfd);
 
-  asio::steady_timer timer(executor, deadline);
-  auto finished = co_await ((drain(io, true) && drain(io, false) && wait_exit(io)) ||
-                            timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+  const bool exited = co_await (read_output(io) && watch(io, deadline));
   result.out_bytes = io->out_kept.total();
   result.err_bytes = io->err_kept.total();
   result.out = io->out_kept.text();
   result.err = io->err_kept.text();
-  if (finished.index() == 0) {
+  if (exited) {
+    // The process group is left alone: what the child started and left running (a server) is meant to stay.
     const int status = io->reap();
     if (WIFEXITED(status)) {
       result.how = child_result::end::exited;

@@ -3,11 +3,17 @@
 //
 // The child: argv[0] found on the child's PATH, its own process group, stdin /dev/null, no inherited descriptors,
 // default signal dispositions, and an environment of only PATH, LANG (the daemon's values, or defaults) and
-// `spec.env` — never the daemon's environment. stdout and stderr are read fully through Asio pipes, at most
-// `max_output_bytes` of each kept (as valid UTF-8, cut on a character boundary). At the deadline `run_child` returns at
-// once with `timed_out`; in the background the group gets SIGTERM, then SIGKILL `kill_grace` later, and the child is
-// reaped. No SIGCHLD handler is used (a pidfd is watched), so the daemon may have other children. The child is always
-// reaped, even if the executor is destroyed first (then synchronously, after SIGKILL).
+// `spec.env` — never the daemon's environment. stdout and stderr are read through Asio pipes, at most
+// `max_output_bytes` of each kept (as valid UTF-8, cut on a character boundary).
+//
+// The child's own exit decides the result, never its descendants': once it has exited, the pipes are read for a
+// short grace (50 ms, within the deadline) and what is buffered is taken, then reading stops — a server the child
+// started and left holding stdout/stderr (`pg_ctl start` without `-l`) neither delays the result nor is killed; it
+// may get EPIPE if it writes there later. The result is `exited` or `signaled` with the output read so far, and the
+// process group is left alone. Only a child itself still running at `timeout` is `timed_out`: `run_child` returns at
+// once; in the background the group gets SIGTERM, then SIGKILL `kill_grace` later, and the child is reaped. No
+// SIGCHLD handler is used (a pidfd is watched), so the daemon may have other children. The child is always reaped,
+// even if the executor is destroyed first (then synchronously, after SIGKILL).
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>

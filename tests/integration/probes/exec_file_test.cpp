@@ -11,12 +11,14 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <thread>
+#include <unistd.h>
 
 namespace healthd::test {
 namespace {
@@ -131,6 +133,129 @@ TEST(exec_probe, whole_process_group_is_killed_at_the_deadline) {
       },
       3s));
   EXPECT_FALSE(process_exists(out->pid));
+}
+
+// A descendant left running by the child: its pid comes from a file the script writes; killed when the test ends,
+// whatever the outcome.
+class leftover_process {
+public:
+  leftover_process() {
+    std::string pattern = (fs::temp_directory_path() / "healthd-leftover-XXXXXX").string();
+    const int fd = ::mkstemp(pattern.data());
+    if (fd >= 0) ::close(fd);
+    pid_file_ = pattern;
+  }
+  leftover_process(const leftover_process&) = delete;
+  leftover_process& operator=(const leftover_process&) = delete;
+  ~leftover_process() {
+    if (const int p = pid(); p > 0) ::kill(p, SIGKILL);
+    fs::remove(pid_file_);
+  }
+  [[nodiscard]] std::string pid_file() const { return pid_file_.string(); }
+  [[nodiscard]] int pid() const {
+    std::ifstream in(pid_file_);
+    int p = 0;
+    in >> p;
+    return p;
+  }
+  // Alive and not a zombie: a zombie of PID 1 would still answer kill(pid, 0).
+  [[nodiscard]] bool running() const {
+    const int p = pid();
+    if (p <= 0 || ::kill(p, 0) != 0) return false;
+    std::ifstream stat("/proc/" + std::to_string(p) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    return !line.empty() && line.find(") Z") == std::string::npos;
+  }
+
+private:
+  fs::path pid_file_;
+};
+
+struct timed_child {
+  probes::child_result result;
+  std::chrono::milliseconds elapsed{0};  // from co_spawn to the result, on the steady clock
+};
+
+timed_child run_child_timed(probe_harness& h, probes::child_spec spec) {
+  std::optional<timed_child> out;
+  const auto start = std::chrono::steady_clock::now();
+  boost::asio::co_spawn(h.io, probes::run_child(h.io.get_executor(), std::move(spec)),
+                        [&](const std::exception_ptr& e, probes::child_result r) {
+                          if (e) std::rethrow_exception(e);
+                          out = timed_child{std::move(r), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                              std::chrono::steady_clock::now() - start)};
+                        });
+  h.io.restart();
+  h.io.run();
+  if (!out) throw std::logic_error("run_child did not complete");
+  return std::move(*out);
+}
+
+TEST(exec_probe, child_exit_ends_the_run_although_a_descendant_holds_stdout) {
+  probe_harness h;
+  const leftover_process leftover;
+  probes::child_spec spec;
+  // The background sleep inherits stdout and stderr, as `pg_ctl start` without -l leaves the server holding them.
+  spec.argv = {"/bin/sh", "-c", "echo started; sleep 30 & echo $! > " + leftover.pid_file()};
+  spec.timeout = 5s;
+  const auto r = run_child_timed(h, spec);
+  print_figure("exec child exited, descendant holding stdout, timeout 5 s", r.elapsed);
+  EXPECT_EQ(r.result.how, probes::child_result::end::exited);
+  EXPECT_EQ(r.result.exit_code, 0);
+  EXPECT_EQ(r.result.out, "started\n");
+  EXPECT_LT(r.elapsed, 2s);
+  EXPECT_FALSE(process_exists(r.result.pid)) << "the child was not reaped";
+  EXPECT_TRUE(leftover.running()) << "the descendant of a child that exited normally was killed";
+}
+
+bool is_zombie(int pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  return line.find(") Z") != std::string::npos;
+}
+
+TEST(exec_probe, output_written_just_before_exit_is_kept_when_a_descendant_holds_the_pipes) {
+  probe_harness h;
+  const leftover_process leftover;
+  const leftover_process child_pid;  // the child's own pid, so the test can tell when it has exited
+  probes::child_spec spec;
+  // The child widens its stdout pipe to 1 MiB (F_SETPIPE_SZ) and fills most of it in one write, so all of it is still
+  // unread when it exits (perl is Essential in Debian, so it is always there).
+  spec.argv = {"/bin/sh", "-c",
+               "sleep 30 & echo $! > " + leftover.pid_file() + "; echo $$ > " + child_pid.pid_file() +
+                   "; exec perl -e 'fcntl(STDOUT, 1031, 1048576) or die \"F_SETPIPE_SZ: $!\"; "
+                   "syswrite(STDOUT, \"x\" x 1000000) == 1000000 or die; print STDERR \"last words\"; exit 3'"};
+  spec.timeout = 5s;
+  std::optional<probes::child_result> out;
+  boost::asio::co_spawn(h.io, probes::run_child(h.io.get_executor(), spec),
+                        [&](const std::exception_ptr&, probes::child_result r) { out = std::move(r); });
+  // Run the runner until the child is up, then hold it off until the child has exited: the runner first sees the
+  // exit and the full pipe together, as when it is busy with other work.
+  const auto start = std::chrono::steady_clock::now();
+  while (child_pid.pid() <= 0 && std::chrono::steady_clock::now() - start < 3s)
+    h.io.run_one_for(10ms);
+  ASSERT_GT(child_pid.pid(), 0);
+  ASSERT_TRUE(eventually([&] { return is_zombie(child_pid.pid()); }, 3s));
+  h.io.run();
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->how, probes::child_result::end::exited);
+  EXPECT_EQ(out->exit_code, 3);
+  EXPECT_EQ(out->out_bytes, 1000000U);
+  EXPECT_EQ(out->err, "last words");
+  EXPECT_TRUE(leftover.running());
+}
+
+TEST(exec_probe, descendant_holding_stdout_does_not_make_a_passing_plugin_time_out) {
+  probe_harness h;
+  const leftover_process leftover;
+  auto probe = h.make(shell("echo 'SPOOL OK'; sleep 30 & echo $! > " + leftover.pid_file()), 3000);
+  const auto r = h.run(*probe);
+  EXPECT_EQ(r.result.status, probe_status::healthy) << r.result.message;
+  EXPECT_EQ(r.result.message, "SPOOL OK");
+  EXPECT_EQ(r.result.details["exit_code"], 0);
+  EXPECT_LT(r.elapsed, 2s);
 }
 
 TEST(exec_probe, ten_mib_of_output_is_read_fully_and_four_kib_kept) {
