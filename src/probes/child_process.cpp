@@ -16,14 +16,18 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <cassert>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <optional>
 #include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 namespace healthd::probes {
@@ -64,6 +68,32 @@ std::optional<std::string> find_program(const std::string& name, const std::stri
   return std::nullopt;
 }
 
+std::atomic<std::size_t> blocking_waits_outside_reaper{0};
+thread_local bool on_reaper_thread = false;
+
+int wait_blocking(pid_t pid) {
+  if (!on_reaper_thread) ++blocking_waits_outside_reaper;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
+// Waits for a child that has not exited yet on a thread of its own, so that no I/O thread (nor whichever thread
+// destroys the executor) blocks on it: after SIGKILL, a child in uninterruptible sleep may take indefinitely to go.
+// Rare (only a child that outlived SIGKILL or the executor), so one short-lived thread each is enough. If no thread
+// can be started, the child stays a zombie until the daemon exits rather than block the caller.
+void reap_in_background(pid_t pid) noexcept {
+  try {
+    std::thread([pid] {
+      on_reaper_thread = true;
+      (void)wait_blocking(pid);
+    }).detach();
+  } catch (...) {
+    detail::log_background_failure("starting a thread to reap a child", std::current_exception());
+  }
+}
+
 int open_pidfd(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
 // How long the pipes are still read after the child itself has exited, for output a descendant that holds them (a
@@ -82,12 +112,10 @@ struct child_io {
   child_io(const child_io&) = delete;
   child_io& operator=(const child_io&) = delete;
   ~child_io() {
-    if (pid > 0 && !reaped) {
-      ::kill(-pid, SIGKILL);
-      int status = 0;
-      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
-    }
+    if (pid <= 0 || reaped) return;
+    // Still running (the executor went first): kill the group. A child that exited on its own keeps its group.
+    if (killing || !exited()) ::kill(-pid, SIGKILL);
+    if (!try_reap() && !reaped) reap_in_background(pid);
   }
 
   // True once the leader has exited (without reaping it, so its pid keeps naming the process group).
@@ -96,12 +124,19 @@ struct child_io {
     return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
   }
 
-  int reap() {
+  // The wait status if the child has exited, reaping it; never blocks (once exited() is true, it always reaps).
+  std::optional<int> try_reap() {
     int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    pid_t waited = -1;
+    do {
+      waited = ::waitpid(pid, &status, WNOHANG);
+    } while (waited < 0 && errno == EINTR);
+    if (waited == pid) {
+      reaped = true;
+      return status;
     }
-    reaped = true;
-    return status;
+    if (waited < 0) reaped = true;  // ECHILD: nothing is left to reap
+    return std::nullopt;
   }
 
   // Ends the reads: each drain takes what is already buffered and returns.
@@ -114,6 +149,7 @@ struct child_io {
 
   pid_t pid = -1;
   bool reaped = false;
+  bool killing = false;  // timed out: the whole group is put down
   bool reading_stopped = false;
   bool output_closed = false;  // both pipes reached end of file (or failed)
   asio::posix::stream_descriptor out;
@@ -188,8 +224,8 @@ asio::awaitable<void> put_down(std::shared_ptr<child_io> io, std::chrono::millis
     timer.expires_after(std::chrono::seconds(5));
     co_await (wait_exit(io) || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
   }
-  if (io->exited()) io->reap();
-  // Otherwise the child_io destructor reaps synchronously.
+  if (io->exited()) (void)io->try_reap();
+  // Otherwise the child_io destructor hands the child to a reaper thread.
 }
 
 asio::awaitable<child_result> run_on_strand(child_spec spec) {
@@ -277,7 +313,10 @@ asio::awaitable<child_result> run_on_strand(child_spec spec) {
   result.err = io->err_kept.text();
   if (exited) {
     // The process group is left alone: what the child started and left running (a server) is meant to stay.
-    const int status = io->reap();
+    const auto waited = io->try_reap();
+    assert(waited && "watch() saw the child exit, so it is there to reap");
+    // Should the status be lost anyway, an unknown exit code: a failure, never a success.
+    const int status = waited.value_or(W_EXITCODE(255, 0));
     if (WIFEXITED(status)) {
       result.how = child_result::end::exited;
       result.exit_code = WEXITSTATUS(status);
@@ -288,6 +327,7 @@ asio::awaitable<child_result> run_on_strand(child_spec spec) {
     co_return result;
   }
   result.how = child_result::end::timed_out;
+  io->killing = true;
   ::kill(-pid, SIGTERM);
   asio::co_spawn(executor, put_down(io, spec.kill_grace),
                  [](const std::exception_ptr& e) { detail::log_background_failure("reaping a timed-out child", e); });
@@ -299,5 +339,7 @@ asio::awaitable<child_result> run_on_strand(child_spec spec) {
 asio::awaitable<child_result> run_child(asio::any_io_executor executor, child_spec spec) {
   co_return co_await asio::co_spawn(asio::make_strand(executor), run_on_strand(std::move(spec)), asio::use_awaitable);
 }
+
+std::size_t blocking_waits_outside_reaper_for_test() { return blocking_waits_outside_reaper.load(); }
 
 }  // namespace healthd::probes

@@ -14,6 +14,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -256,6 +257,57 @@ TEST(exec_probe, descendant_holding_stdout_does_not_make_a_passing_plugin_time_o
   EXPECT_EQ(r.result.message, "SPOOL OK");
   EXPECT_EQ(r.result.details["exit_code"], 0);
   EXPECT_LT(r.elapsed, 2s);
+}
+
+// A stuck child (uninterruptible sleep after SIGKILL) cannot be provoked here; what is checked is the contract that
+// protects the I/O threads from one: no blocking waitpid on them on any path, and every child reaped all the same.
+TEST(exec_probe, runner_never_blocks_in_waitpid_on_its_own_thread) {
+  probe_harness h;
+  const auto before = probes::blocking_waits_outside_reaper_for_test();
+  probes::child_spec exits;
+  exits.argv = {"/bin/sh", "-c", "exit 4"};
+  const auto exited = run_child_timed(h, exits);
+  probes::child_spec killed;
+  killed.argv = {"/bin/sh", "-c", "kill -KILL $$"};
+  const auto signaled = run_child_timed(h, killed);
+  probes::child_spec hangs;
+  hangs.argv = {"/bin/sh", "-c", "trap '' TERM; sleep 30; sleep 30"};
+  hangs.timeout = 100ms;
+  hangs.kill_grace = 100ms;
+  const auto timed_out = run_child_timed(h, hangs);  // returns after the background SIGKILL and reaping
+  EXPECT_EQ(exited.result.how, probes::child_result::end::exited);
+  EXPECT_EQ(exited.result.exit_code, 4);
+  EXPECT_EQ(signaled.result.how, probes::child_result::end::signaled);
+  EXPECT_EQ(signaled.result.signal, SIGKILL);
+  EXPECT_EQ(timed_out.result.how, probes::child_result::end::timed_out);
+  EXPECT_EQ(probes::blocking_waits_outside_reaper_for_test(), before);
+  for (const int pid : {exited.result.pid, signaled.result.pid, timed_out.result.pid})
+    EXPECT_TRUE(eventually([&] { return !process_exists(pid); }, 3s)) << "pid " << pid << " was not reaped";
+}
+
+TEST(exec_probe, executor_destroyed_under_a_running_child_returns_promptly_and_the_child_is_reaped) {
+  const leftover_process child_pid;
+  auto io = std::make_unique<boost::asio::io_context>();
+  probes::child_spec spec;
+  spec.argv = {"/bin/sh", "-c", "trap '' TERM; echo $$ > " + child_pid.pid_file() + "; sleep 30; sleep 30"};
+  spec.timeout = 30s;
+  boost::asio::co_spawn(*io, probes::run_child(io->get_executor(), spec),
+                        [](const std::exception_ptr&, const probes::child_result&) {});
+  const auto start = std::chrono::steady_clock::now();
+  while (child_pid.pid() <= 0 && std::chrono::steady_clock::now() - start < 3s)
+    io->run_one_for(10ms);
+  const int pid = child_pid.pid();
+  ASSERT_GT(pid, 0);
+  const auto before = probes::blocking_waits_outside_reaper_for_test();
+  const auto destroying = std::chrono::steady_clock::now();
+  io.reset();  // as when the daemon stops mid-run: the child is killed
+  const auto destroyed =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - destroying);
+  print_figure("io_context destroyed under a running child", destroyed);
+  EXPECT_LT(destroyed, 500ms);
+  EXPECT_EQ(probes::blocking_waits_outside_reaper_for_test(), before)
+      << "waited for the child on the destroying thread";
+  EXPECT_TRUE(eventually([&] { return !process_exists(pid); }, 3s)) << "pid " << pid << " was not reaped";
 }
 
 TEST(exec_probe, ten_mib_of_output_is_read_fully_and_four_kib_kept) {
