@@ -15,9 +15,12 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -567,6 +570,42 @@ TEST(exec_action, child_outliving_the_timeout_is_killed_by_the_deadline) {
   std::this_thread::sleep_for(2s);
   EXPECT_FALSE(std::filesystem::exists(marker)) << "the child survived its timeout";
   std::filesystem::remove(marker);
+}
+
+TEST(exec_action, daemonizing_command_that_keeps_stdout_is_a_success_and_its_server_survives) {
+  action_harness h;
+  const auto pid_file =
+      std::filesystem::temp_directory_path() / ("healthd-exec-daemon-" + std::to_string(::getpid()) + ".pid");
+  std::filesystem::remove(pid_file);
+  const auto server_pid = [&] {
+    std::ifstream in(pid_file);
+    int pid = 0;
+    in >> pid;
+    return pid;
+  };
+  struct cleanup {
+    std::function<void()> run;
+    ~cleanup() { run(); }
+  } kill_server{[&] {
+    if (const int pid = server_pid(); pid > 0) ::kill(pid, SIGKILL);
+    std::filesystem::remove(pid_file);
+  }};
+  // Like `pg_ctl start` without -l: the started "server" inherits the action's stdout and stderr.
+  auto action = h.make(
+      "exec", exec_options({"/bin/sh", "-c", "sleep 30 & echo $! > " + pid_file.string() + "; echo server started"}),
+      5000);
+  const auto r = h.run(*action);
+  print_figure("exec action, daemonizing command holding stdout, timeout 5 s", r.elapsed);
+  EXPECT_TRUE(r.outcome.success) << r.outcome.message;
+  EXPECT_EQ(r.outcome.message, "exit 0: server started");
+  EXPECT_LT(r.elapsed, 2s);
+  const int pid = server_pid();
+  ASSERT_GT(pid, 0);
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  EXPECT_FALSE(line.empty()) << "the started server was killed";
+  EXPECT_EQ(line.find(") Z"), std::string::npos) << "the started server was killed (zombie)";
 }
 
 TEST(exec_action, empty_argv_is_a_config_error) {

@@ -11,12 +11,15 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <thread>
+#include <unistd.h>
 
 namespace healthd::test {
 namespace {
@@ -131,6 +134,179 @@ TEST(exec_probe, whole_process_group_is_killed_at_the_deadline) {
       },
       3s));
   EXPECT_FALSE(process_exists(out->pid));
+}
+
+// A descendant left running by the child: its pid comes from a file the script writes; killed when the test ends,
+// whatever the outcome.
+class leftover_process {
+public:
+  leftover_process() {
+    std::string pattern = (fs::temp_directory_path() / "healthd-leftover-XXXXXX").string();
+    const int fd = ::mkstemp(pattern.data());
+    if (fd >= 0) ::close(fd);
+    pid_file_ = pattern;
+  }
+  leftover_process(const leftover_process&) = delete;
+  leftover_process& operator=(const leftover_process&) = delete;
+  ~leftover_process() {
+    if (const int p = pid(); p > 0) ::kill(p, SIGKILL);
+    fs::remove(pid_file_);
+  }
+  [[nodiscard]] std::string pid_file() const { return pid_file_.string(); }
+  [[nodiscard]] int pid() const {
+    std::ifstream in(pid_file_);
+    int p = 0;
+    in >> p;
+    return p;
+  }
+  // Alive and not a zombie: a zombie of PID 1 would still answer kill(pid, 0).
+  [[nodiscard]] bool running() const {
+    const int p = pid();
+    if (p <= 0 || ::kill(p, 0) != 0) return false;
+    std::ifstream stat("/proc/" + std::to_string(p) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    return !line.empty() && line.find(") Z") == std::string::npos;
+  }
+
+private:
+  fs::path pid_file_;
+};
+
+struct timed_child {
+  io::child_result result;
+  std::chrono::milliseconds elapsed{0};  // from co_spawn to the result, on the steady clock
+};
+
+timed_child run_child_timed(probe_harness& h, io::child_spec spec) {
+  std::optional<timed_child> out;
+  const auto start = std::chrono::steady_clock::now();
+  boost::asio::co_spawn(h.io, io::run_child(h.io.get_executor(), std::move(spec)),
+                        [&](const std::exception_ptr& e, io::child_result r) {
+                          if (e) std::rethrow_exception(e);
+                          out = timed_child{std::move(r), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                              std::chrono::steady_clock::now() - start)};
+                        });
+  h.io.restart();
+  h.io.run();
+  if (!out) throw std::logic_error("run_child did not complete");
+  return std::move(*out);
+}
+
+TEST(exec_probe, child_exit_ends_the_run_although_a_descendant_holds_stdout) {
+  probe_harness h;
+  const leftover_process leftover;
+  io::child_spec spec;
+  // The background sleep inherits stdout and stderr, as `pg_ctl start` without -l leaves the server holding them.
+  spec.argv = {"/bin/sh", "-c", "echo started; sleep 30 & echo $! > " + leftover.pid_file()};
+  spec.timeout = 5s;
+  const auto r = run_child_timed(h, spec);
+  print_figure("exec child exited, descendant holding stdout, timeout 5 s", r.elapsed);
+  EXPECT_EQ(r.result.how, io::child_result::end::exited);
+  EXPECT_EQ(r.result.exit_code, 0);
+  EXPECT_EQ(r.result.out, "started\n");
+  EXPECT_LT(r.elapsed, 2s);
+  EXPECT_FALSE(process_exists(r.result.pid)) << "the child was not reaped";
+  EXPECT_TRUE(leftover.running()) << "the descendant of a child that exited normally was killed";
+}
+
+bool is_zombie(int pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  return line.find(") Z") != std::string::npos;
+}
+
+TEST(exec_probe, output_written_just_before_exit_is_kept_when_a_descendant_holds_the_pipes) {
+  probe_harness h;
+  const leftover_process leftover;
+  const leftover_process child_pid;  // the child's own pid, so the test can tell when it has exited
+  io::child_spec spec;
+  // The child widens its stdout pipe to 1 MiB (F_SETPIPE_SZ) and fills most of it in one write, so all of it is still
+  // unread when it exits (perl is Essential in Debian, so it is always there).
+  spec.argv = {"/bin/sh", "-c",
+               "sleep 30 & echo $! > " + leftover.pid_file() + "; echo $$ > " + child_pid.pid_file() +
+                   "; exec perl -e 'fcntl(STDOUT, 1031, 1048576) or die \"F_SETPIPE_SZ: $!\"; "
+                   "syswrite(STDOUT, \"x\" x 1000000) == 1000000 or die; print STDERR \"last words\"; exit 3'"};
+  spec.timeout = 5s;
+  std::optional<io::child_result> out;
+  boost::asio::co_spawn(h.io, io::run_child(h.io.get_executor(), spec),
+                        [&](const std::exception_ptr&, io::child_result r) { out = std::move(r); });
+  // Run the runner until the child is up, then hold it off until the child has exited: the runner first sees the
+  // exit and the full pipe together, as when it is busy with other work.
+  const auto start = std::chrono::steady_clock::now();
+  while (child_pid.pid() <= 0 && std::chrono::steady_clock::now() - start < 3s)
+    h.io.run_one_for(10ms);
+  ASSERT_GT(child_pid.pid(), 0);
+  ASSERT_TRUE(eventually([&] { return is_zombie(child_pid.pid()); }, 3s));
+  h.io.run();
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->how, io::child_result::end::exited);
+  EXPECT_EQ(out->exit_code, 3);
+  EXPECT_EQ(out->out_bytes, 1000000U);
+  EXPECT_EQ(out->err, "last words");
+  EXPECT_TRUE(leftover.running());
+}
+
+TEST(exec_probe, descendant_holding_stdout_does_not_make_a_passing_plugin_time_out) {
+  probe_harness h;
+  const leftover_process leftover;
+  auto probe = h.make(shell("echo 'SPOOL OK'; sleep 30 & echo $! > " + leftover.pid_file()), 3000);
+  const auto r = h.run(*probe);
+  EXPECT_EQ(r.result.status, probe_status::healthy) << r.result.message;
+  EXPECT_EQ(r.result.message, "SPOOL OK");
+  EXPECT_EQ(r.result.details["exit_code"], 0);
+  EXPECT_LT(r.elapsed, 2s);
+}
+
+// A stuck child (uninterruptible sleep after SIGKILL) cannot be provoked here; what is checked is the contract that
+// protects the I/O threads from one: no blocking waitpid on them on any path, and every child reaped all the same.
+TEST(exec_probe, runner_never_blocks_in_waitpid_on_its_own_thread) {
+  probe_harness h;
+  const auto before = io::blocking_waits_outside_reaper_for_test();
+  io::child_spec exits;
+  exits.argv = {"/bin/sh", "-c", "exit 4"};
+  const auto exited = run_child_timed(h, exits);
+  io::child_spec killed;
+  killed.argv = {"/bin/sh", "-c", "kill -KILL $$"};
+  const auto signaled = run_child_timed(h, killed);
+  io::child_spec hangs;
+  hangs.argv = {"/bin/sh", "-c", "trap '' TERM; sleep 30; sleep 30"};
+  hangs.timeout = 100ms;
+  hangs.kill_grace = 100ms;
+  const auto timed_out = run_child_timed(h, hangs);  // returns after the background SIGKILL and reaping
+  EXPECT_EQ(exited.result.how, io::child_result::end::exited);
+  EXPECT_EQ(exited.result.exit_code, 4);
+  EXPECT_EQ(signaled.result.how, io::child_result::end::signaled);
+  EXPECT_EQ(signaled.result.signal, SIGKILL);
+  EXPECT_EQ(timed_out.result.how, io::child_result::end::timed_out);
+  EXPECT_EQ(io::blocking_waits_outside_reaper_for_test(), before);
+  for (const int pid : {exited.result.pid, signaled.result.pid, timed_out.result.pid})
+    EXPECT_TRUE(eventually([&] { return !process_exists(pid); }, 3s)) << "pid " << pid << " was not reaped";
+}
+
+TEST(exec_probe, executor_destroyed_under_a_running_child_returns_promptly_and_the_child_is_reaped) {
+  const leftover_process child_pid;
+  auto io = std::make_unique<boost::asio::io_context>();
+  io::child_spec spec;
+  spec.argv = {"/bin/sh", "-c", "trap '' TERM; echo $$ > " + child_pid.pid_file() + "; sleep 30; sleep 30"};
+  spec.timeout = 30s;
+  boost::asio::co_spawn(*io, io::run_child(io->get_executor(), spec),
+                        [](const std::exception_ptr&, const io::child_result&) {});
+  const auto start = std::chrono::steady_clock::now();
+  while (child_pid.pid() <= 0 && std::chrono::steady_clock::now() - start < 3s)
+    io->run_one_for(10ms);
+  const int pid = child_pid.pid();
+  ASSERT_GT(pid, 0);
+  const auto before = io::blocking_waits_outside_reaper_for_test();
+  const auto destroying = std::chrono::steady_clock::now();
+  io.reset();  // as when the daemon stops mid-run: the child is killed
+  const auto destroyed =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - destroying);
+  print_figure("io_context destroyed under a running child", destroyed);
+  EXPECT_LT(destroyed, 500ms);
+  EXPECT_EQ(io::blocking_waits_outside_reaper_for_test(), before) << "waited for the child on the destroying thread";
+  EXPECT_TRUE(eventually([&] { return !process_exists(pid); }, 3s)) << "pid " << pid << " was not reaped";
 }
 
 TEST(exec_probe, ten_mib_of_output_is_read_fully_and_four_kib_kept) {
