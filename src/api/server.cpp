@@ -4,6 +4,7 @@
 #include "healthd/api/server.hpp"
 
 #include "healthd/config/loader.hpp"
+#include "healthd/core/exception_text.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -197,13 +198,7 @@ public:
 
 private:
   static void log_exception(std::string_view what, const std::exception_ptr& e) {
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      spdlog::error("{} ended with an exception: {}", what, ex.what());
-    } catch (...) {
-      spdlog::error("{} ended with an unknown exception", what);
-    }
+    spdlog::error("{} ended with an exception: {}", what, exception_text(e));
   }
 
   // Runs `f` on each open connection's strand.

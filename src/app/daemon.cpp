@@ -7,6 +7,7 @@
 #include "healthd/breaker/breaker_registry.hpp"
 #include "healthd/config/loader.hpp"
 #include "healthd/core/clock.hpp"
+#include "healthd/core/exception_text.hpp"
 #include "healthd/engine/audit_file.hpp"
 #include "healthd/engine/engine.hpp"
 #include "healthd/engine/heal_service.hpp"
@@ -56,14 +57,7 @@ struct engine_hooks {
 void notify_systemd(const char* state) { (void)sd_notify(0, state); }
 
 void log_failure(std::string_view what, const std::exception_ptr& e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    spdlog::error("{} failed: {}", what, ex.what());
-  } catch (...) {
-    spdlog::error("{} failed", what);
-  }
+  if (e) spdlog::error("{} failed: {}", what, exception_text(e));
 }
 
 // Pings the systemd watchdog at half its interval, skipping pings while the engine's loops lag so that systemd

@@ -79,7 +79,6 @@ asio::awaitable<std::pair<healing_entry, bool>> engine_core::record(healing_entr
   bool durable = true;
   if (deps.audit) {
     auto in_log = std::make_shared<healing_entry>();
-    // Named, not a temporary inside co_await: g++ 12 miscompiles capturing lambdas there (docs/architecture.md).
     audit_file::hooks around;
     around.on_queued = [self = shared_from_this()](healing_entry& e) { e.id = ++self->last_audit_id; };
     around.on_written = [log = deps.log, in_log](const healing_entry& e, std::error_code /*ec*/) {

@@ -1,5 +1,6 @@
 #include "subsystem_runner.hpp"
 
+#include "healthd/core/exception_text.hpp"
 #include "healthd/core/overloaded.hpp"
 #include "healthd/core/utf8.hpp"
 
@@ -22,16 +23,6 @@ namespace {
 constexpr auto deadline_slack = 2s;
 constexpr auto retry_after_cap_full = std::chrono::seconds{10};
 constexpr std::size_t max_reason_bytes = 1024;
-
-std::string describe(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    return ex.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
 
 std::optional<breaker_transition> record_in(circuit_breaker& b, const admission_ticket& ticket, const probe_result& r,
                                             const instant& now) {
@@ -197,7 +188,7 @@ void subsystem_runner::spawn(asio::awaitable<void> task, std::string what, std::
   asio::co_spawn(strand_, std::move(task),
                  [self = shared_from_this(), what = std::move(what), on_error](const std::exception_ptr& e) mutable {
                    if (!e) return;
-                   spdlog::error("subsystem {}: {} failed: {}", self->name_, what, describe(e));
+                   spdlog::error("subsystem {}: {} failed: {}", self->name_, what, exception_text(e));
                    if (on_error) self->feed(std::move(*on_error));
                  });
 }

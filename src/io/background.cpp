@@ -1,18 +1,13 @@
 #include "healthd/io/background.hpp"
 
+#include "healthd/core/exception_text.hpp"
+
 #include <spdlog/spdlog.h>
 
 namespace healthd::io {
 
 void log_background_failure(const char* what, const std::exception_ptr& error) noexcept {
-  if (!error) return;
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    spdlog::warn("io: {} failed: {}", what, e.what());
-  } catch (...) {
-    spdlog::warn("io: {} failed", what);
-  }
+  if (error) spdlog::warn("io: {} failed: {}", what, exception_text(error));
 }
 
 }  // namespace healthd::io

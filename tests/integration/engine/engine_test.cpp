@@ -144,6 +144,15 @@ protected:
     io_.restart();
   }
 
+  // A healthy redis with a no-op heal and an audit file: the shape of the audit writer tests.
+  std::shared_ptr<config::daemon_config> audited_redis_config(std::uint16_t redis_port) {
+    auto cfg = base_config();
+    cfg->breakers = {fast_breaker("redis")};
+    cfg->subsystems = {redis_subsystem(redis_port, {exec_action("noop", {"/bin/true"})})};
+    cfg->healing_log.audit_file = (dir_ / "audit.jsonl").string();
+    return cfg;
+  }
+
   std::shared_ptr<config::daemon_config> base_config() {
     auto cfg = std::make_shared<config::daemon_config>();
     cfg->loops = loops(0.2);
@@ -394,10 +403,7 @@ TEST_F(engine_test, forced_heal_verification_is_the_breaker_trial) {
 TEST_F(engine_test, audit_file_survives_a_restart_and_ids_continue) {
   test::throwaway_redis redis;
   redis.start();
-  auto cfg = base_config();
-  cfg->breakers = {fast_breaker("redis")};
-  cfg->subsystems = {redis_subsystem(redis.port(), {exec_action("noop", {"/bin/true"})})};
-  cfg->healing_log.audit_file = (dir_ / "audit.jsonl").string();
+  auto cfg = audited_redis_config(redis.port());
   start_engine(cfg);
   ASSERT_TRUE(test::eventually([&] { return status("redis") == health_status::healthy; }));
   ASSERT_TRUE(std::holds_alternative<manual_heal_done>(force_heal("redis", "one")));
@@ -425,10 +431,7 @@ TEST_F(engine_test, audit_file_survives_a_restart_and_ids_continue) {
 TEST_F(engine_test, forced_heal_with_a_slow_audit_sync_is_answered_once_its_entry_is_durable) {
   test::throwaway_redis redis;
   redis.start();
-  auto cfg = base_config();
-  cfg->breakers = {fast_breaker("redis")};
-  cfg->subsystems = {redis_subsystem(redis.port(), {exec_action("noop", {"/bin/true"})})};
-  cfg->healing_log.audit_file = (dir_ / "audit.jsonl").string();
+  auto cfg = audited_redis_config(redis.port());
   audit_gate_ = test::sync_gate::closed();
   start_engine(cfg);
   ASSERT_TRUE(test::eventually([&] { return status("redis") == health_status::healthy; }));
@@ -457,9 +460,7 @@ TEST_F(engine_test, redis_probes_keep_running_while_audit_syncs_are_stuck) {
   test::throwaway_redis redis;
   redis.start();
   const auto closed_port = test::free_port();
-  auto cfg = base_config();
-  cfg->breakers = {fast_breaker("redis")};
-  cfg->subsystems = {redis_subsystem(redis.port(), {exec_action("noop", {"/bin/true"})})};
+  auto cfg = audited_redis_config(redis.port());
   for (std::size_t i = 0; i < pool_threads + 1; ++i) {
     auto s = tcp_subsystem("down-" + std::to_string(i), closed_port);
     s.heal.after_failures = 1;
@@ -468,7 +469,6 @@ TEST_F(engine_test, redis_probes_keep_running_while_audit_syncs_are_stuck) {
     s.heal.actions = {exec_action("noop", {"/bin/true"})};
     cfg->subsystems.push_back(s);
   }
-  cfg->healing_log.audit_file = (dir_ / "audit.jsonl").string();
   audit_gate_ = test::sync_gate::closed();
   start_engine(cfg);
   ASSERT_TRUE(test::eventually([&] { return status("redis") == health_status::healthy; }));
@@ -498,10 +498,7 @@ TEST_F(engine_test, redis_probes_keep_running_while_audit_syncs_are_stuck) {
 TEST_F(engine_test, failing_audit_sync_is_counted_and_the_heal_still_completes) {
   test::throwaway_redis redis;
   redis.start();
-  auto cfg = base_config();
-  cfg->breakers = {fast_breaker("redis")};
-  cfg->subsystems = {redis_subsystem(redis.port(), {exec_action("noop", {"/bin/true"})})};
-  cfg->healing_log.audit_file = (dir_ / "audit.jsonl").string();
+  auto cfg = audited_redis_config(redis.port());
   audit_gate_ = test::sync_gate::opened();
   audit_gate_->fail_with(std::make_error_code(std::errc::io_error));
   start_engine(cfg);
