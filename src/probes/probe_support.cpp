@@ -75,47 +75,7 @@ probe_result critical(std::string message, nlohmann::json details) {
 
 asio::awaitable<resolve_result> resolve_within(asio::any_io_executor executor, std::string host, std::uint16_t port,
                                                std::chrono::steady_clock::time_point deadline) {
-  resolve_result out;
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(host, ec);
-  if (!ec) {
-    out.endpoints.emplace_back(address, port);
-    co_return out;
-  }
-  // The lookup runs as its own coroutine so that the waiter can leave at the deadline without it.
-  struct shared_state {
-    explicit shared_state(const asio::any_io_executor& ex) : timer(ex), resolver(ex) {}
-    asio::steady_timer timer;
-    asio::ip::tcp::resolver resolver;
-    bool done = false;
-    resolve_result result;
-  };
-  auto state = std::make_shared<shared_state>(executor);
-  state->timer.expires_at(deadline);
-  asio::co_spawn(
-      executor,
-      [state, host, port]() -> asio::awaitable<void> {
-        auto [error, results] =
-            co_await state->resolver.async_resolve(host, std::to_string(port), asio::as_tuple(asio::use_awaitable));
-        if (error) {
-          state->result.error = "resolve: " + error.message();
-        } else {
-          for (const auto& entry : results)
-            state->result.endpoints.push_back(entry.endpoint());
-          if (state->result.endpoints.empty()) state->result.error = "resolve: no address for " + host;
-        }
-        state->done = true;
-        state->timer.cancel();
-      },
-      [](const std::exception_ptr& e) { log_background_failure("name lookup", e); });
-  co_await state->timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  if (!state->done) {
-    state->resolver.cancel();
-    out.error = "timeout";
-    out.timed_out = true;
-    co_return out;
-  }
-  co_return std::move(state->result);
+  return io::resolve_within(std::move(executor), std::move(host), port, deadline);
 }
 
 }  // namespace healthd::probes::detail

@@ -4,6 +4,7 @@
 #include "healthd/config/config.hpp"
 #include "healthd/core/probe_result.hpp"
 #include "healthd/core/secrets.hpp"
+#include "healthd/io/resolver.hpp"
 #include "healthd/probes/probe.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -71,14 +72,10 @@ void log_background_failure(const char* what, const std::exception_ptr& error) n
 
 [[nodiscard]] probe_result critical(std::string message, nlohmann::json details = nlohmann::json::object());
 
-// Host name resolution bounded by `deadline`: a numeric address is used as is; a name lookup that is still running
-// at the deadline is left behind (getaddrinfo cannot be interrupted) and reported as a timeout. `executor` must be
-// a strand or single-threaded.
-struct resolve_result {
-  std::vector<boost::asio::ip::tcp::endpoint> endpoints;
-  std::string error;  // "resolve: Host not found (authoritative)", or "timeout"
-  bool timed_out = false;
-};
+// Host name resolution bounded by `deadline` (io::resolve_within: c-ares with the context's shared resolver). A
+// numeric address is used as is; a lookup still running at the deadline is reported as a timeout at once. `executor`
+// must be a strand or single-threaded.
+using resolve_result = io::resolve_result;
 [[nodiscard]] boost::asio::awaitable<resolve_result> resolve_within(boost::asio::any_io_executor executor,
                                                                     std::string host, std::uint16_t port,
                                                                     std::chrono::steady_clock::time_point deadline);
