@@ -62,8 +62,8 @@ inline constexpr std::string_view worker_busy_message = "timeout (worker busy)";
 [[nodiscard]] probe_result finish(probe_result result, const stopwatch& watch, const config::probe_config& config,
                                   const secret_set& secrets);
 
-// Completion handler for background coroutines (reaping, abandoned lookups): logs an escaped exception, never
-// rethrows into the I/O loop.
+// Completion handler for background coroutines (reaping a child): logs an escaped exception, never rethrows into
+// the I/O loop.
 void log_background_failure(const char* what, const std::exception_ptr& error) noexcept;
 
 // "timeout (worker busy)": the subsystem's previous job is still stuck in the pool, so this probe did not start

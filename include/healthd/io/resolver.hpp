@@ -50,8 +50,9 @@ struct resolver_stats {
 
 class resolver {
 public:
-  // Throws std::invalid_argument when `options.servers` cannot be parsed, std::runtime_error when c-ares cannot start
-  // (bad configuration stops the daemon at start).
+  // `executor`: the io_context's (not a strand; the resolver makes its own on it). Throws std::invalid_argument when
+  // `options.servers` cannot be parsed, std::runtime_error when c-ares cannot start (bad configuration stops the
+  // daemon at start).
   explicit resolver(const boost::asio::any_io_executor& executor, resolver_options options = {});
   ~resolver();
   resolver(const resolver&) = delete;
