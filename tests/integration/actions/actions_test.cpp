@@ -8,6 +8,7 @@
 #include "healthd/probes/registry.hpp"
 
 #include "support/fake_peers.hpp"
+#include "support/figures.hpp"
 #include "support/throwaway_servers.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -34,17 +35,6 @@ namespace healthd::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Sanitizer builds run several times slower; plain builds keep the "timeout + 1 s" bound.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr std::chrono::milliseconds sanitizer_slack{2000};
-#else
-constexpr std::chrono::milliseconds sanitizer_slack{0};
-#endif
-
-void print_figure(const std::string& what, std::chrono::milliseconds value) {
-  std::printf("[ figure   ] %s: %lld ms\n", what.c_str(), static_cast<long long>(value.count()));
-}
 
 struct timed_outcome {
   actions::action_outcome outcome;

@@ -6,6 +6,8 @@
 #include "healthd/probes/probe.hpp"
 #include "healthd/probes/registry.hpp"
 
+#include "support/figures.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
@@ -68,18 +70,5 @@ public:
   static std::string type_of(const config::exec_probe&) { return "exec"; }
   static std::string type_of(const config::file_probe&) { return "file"; }
 };
-
-// Sanitizer builds run several times slower; on a loaded machine their completion chains need extra room beyond
-// the "timeout + 1 s" bound, which plain builds keep.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-inline constexpr std::chrono::milliseconds sanitizer_slack{2000};
-#else
-inline constexpr std::chrono::milliseconds sanitizer_slack{0};
-#endif
-
-// Prints a measured figure next to the test's output, so timeouts can be read off the log.
-inline void print_figure(const std::string& what, std::chrono::milliseconds value) {
-  std::printf("[ figure   ] %s: %lld ms\n", what.c_str(), static_cast<long long>(value.count()));
-}
 
 }  // namespace healthd::test
