@@ -27,7 +27,6 @@ namespace detail {
 
 namespace {
 
-constexpr auto loop_grace = 5s;
 constexpr std::string_view optimization_loop = "optimization";
 
 }  // namespace
@@ -285,11 +284,11 @@ void engine::apply_config(std::shared_ptr<const config::daemon_config> next) {
 }
 
 bool engine::loops_on_time() const {
-  const auto now = core_->now().steady.time_since_epoch().count();
-  const auto grace = std::chrono::duration_cast<steady_time::duration>(detail::loop_grace).count();
+  const auto now = core_->now().steady;
   std::lock_guard lock(core_->mutex);
-  return std::all_of(core_->loops.begin(), core_->loops.end(),
-                     [&](const auto& loop) { return now <= loop->next_due_ns.load() + grace; });
+  return std::all_of(core_->loops.begin(), core_->loops.end(), [&](const auto& loop) {
+    return loop_on_time(steady_time{steady_time::duration{loop->next_due_ns.load()}}, now);
+  });
 }
 
 engine_counters engine::counters() const {

@@ -82,8 +82,8 @@ public:
   // probe or action cannot be built.
   void apply_config(std::shared_ptr<const config::daemon_config> config);
 
-  // False once a loop is overdue by more than its grace (5 s, or a quarter of a short interval): the I/O threads
-  // are wedged. Feeds the systemd watchdog.
+  // False once a loop's tick is overdue by more than `loop_grace` (5 s, schedule.hpp): the I/O threads are
+  // wedged. Feeds the systemd watchdog.
   [[nodiscard]] bool loops_on_time() const;
 
   [[nodiscard]] engine_counters counters() const;

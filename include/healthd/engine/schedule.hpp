@@ -20,4 +20,13 @@ namespace healthd {
   return after_failures > 0 && consecutive_failures > 0 && consecutive_failures % after_failures == 0;
 }
 
+// How late a loop's tick may be before the daemon counts its I/O threads as wedged and stops feeding the systemd
+// watchdog: a fixed 5 s, whatever the loop's interval (a tick only pokes the runners, so no loop is that late unless
+// the threads are stuck).
+inline constexpr std::chrono::seconds loop_grace{5};
+
+[[nodiscard]] constexpr bool loop_on_time(steady_time next_due, steady_time now) noexcept {
+  return now <= next_due + loop_grace;
+}
+
 }  // namespace healthd

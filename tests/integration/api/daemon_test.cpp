@@ -98,6 +98,9 @@ TEST(daemon, admin_token_file_guards_manual_heal) {
   EXPECT_EQ(json["entries"][0]["action"], "exec:noop");
   EXPECT_EQ(json["entries"][0]["verification"], "failed");
   EXPECT_EQ(json["entries"][0]["trigger"], "manual");
+  // The format docs/api.md shows (issue 10, defect 4: the docs once showed the reason without its "reason: ").
+  EXPECT_TRUE(json["entries"][0]["detail"].get<std::string>().starts_with("reason: daemon test; exit 0; "))
+      << json["entries"][0]["detail"];
   daemon.signal(SIGINT);
   EXPECT_EQ(daemon.wait_exit(8s), 0);
   EXPECT_EQ(log_of(dir.path() / "log").find("file-token"), std::string::npos);
