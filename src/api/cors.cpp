@@ -12,7 +12,9 @@ bool cors_policy::allows(std::string_view origin) const {
 
 void cors_policy::decorate(const http_request& request, http_response& response) const {
   if (!enabled()) return;
-  response.set_header("Vary", "Origin");
+  // Added to what the answer already varies on (a static file's Accept-Encoding), never in its place.
+  const auto vary = response.header("Vary");
+  response.set_header("Vary", vary ? std::string(*vary) + ", Origin" : std::string("Origin"));
   const auto origin = request.header("Origin");
   if (!origin || !allows(*origin)) return;
   response.set_header("Access-Control-Allow-Origin", std::string(*origin));

@@ -10,8 +10,6 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
-#include <fstream>
-#include <iterator>
 #include <variant>
 
 namespace healthd::api {
@@ -34,7 +32,6 @@ constexpr std::string_view route_unmatched = "unmatched";
 constexpr std::string_view allow_get = "GET, HEAD, OPTIONS";
 constexpr std::string_view allow_post = "POST, OPTIONS";
 
-constexpr std::uintmax_t max_static_file_bytes = 64ULL * 1024 * 1024;
 constexpr std::chrono::seconds default_cap_retry_after{5};
 
 std::shared_ptr<const std::string> shared_text(std::string text) {
@@ -67,25 +64,6 @@ std::optional<std::uint64_t> positive_integer(std::string_view text) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc{} || end != text.data() + text.size() || value == 0) return std::nullopt;
   return value;
-}
-
-std::optional<std::string> read_file(const std::filesystem::path& path) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec || size > max_static_file_bytes) return std::nullopt;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return std::nullopt;
-  return bytes;
-}
-
-http_response redirect(int status, std::string location) {
-  http_response response;
-  response.status = status;
-  response.set_header("Location", std::move(location));
-  response.set_header("Cache-Control", "no-store");
-  return response;
 }
 
 std::string join_names(const std::vector<std::string>& names) {
@@ -139,9 +117,16 @@ router::router(router_context context, router_options options)
     : context_(std::move(context)),
       options_(std::move(options)),
       cors_(options_.cors_origins),
-      site_(options_.static_dir.empty() ? std::filesystem::path{} : options_.static_dir),
+      site_(std::make_shared<static_site_store>(options_.static_dir)),
       admin_heals_(options_.admin_heals_per_window, options_.admin_heal_window) {
   if (options_.version.empty()) options_.version = std::string(version_string);
+  if (options_.static_dir.empty()) return;
+  const auto report = site_->load();
+  if (report.replaced) {
+    spdlog::info("dashboard: {}", report.message);
+  } else {
+    spdlog::warn("{}", report.message);
+  }
 }
 
 std::uint64_t router::renders_for_test() const {
@@ -222,11 +207,6 @@ http_response router::route(const http_request& request, const parsed_target& ta
     response = json_response(200, alive);
   } else if (label == route_readyz) {
     response = readyz();
-  } else if (label == route_root) {
-    response = site_.available()
-                   ? redirect(302, "/platform-health/")
-                   : error_response(404, "not_found",
-                                    "no dashboard is installed; the API is under " + std::string(api_prefix));
   } else {
     response = static_file(request, target);
   }
@@ -322,37 +302,9 @@ http_response router::readyz() const {
 }
 
 http_response router::static_file(const http_request& request, const parsed_target& target) const {
-  const auto lookup = site_.resolve(target.path);
-  if (const auto* moved = std::get_if<static_redirect>(&lookup)) {
-    if (request.method != "GET" && request.method != "HEAD") {
-      auto response = error_response(405, "method_not_allowed", "method " + request.method + " not allowed here");
-      response.set_header("Allow", "GET, HEAD");
-      return response;
-    }
-    return redirect(301, moved->location);
-  }
-  const auto* file = std::get_if<api::static_file>(&lookup);
-  if (file == nullptr) return error_response(404, "not_found", "no such file");
-  if (request.method != "GET" && request.method != "HEAD") {
-    auto response = error_response(405, "method_not_allowed", "method " + request.method + " not allowed here");
-    response.set_header("Allow", "GET, HEAD");
-    return response;
-  }
-  auto bytes = read_file(file->path);
-  if (!bytes) return error_response(404, "not_found", "no such file");
-  const auto tag = content_etag(*bytes);
-  http_response response;
-  if (const auto tags = request.header("If-None-Match"); tags && etag_matches(*tags, tag)) {
-    response.status = 304;
-  } else {
-    response.body = shared_text(std::move(*bytes));
-    response.set_header("Content-Type", std::string(file->content_type));
-  }
-  response.set_header("ETag", tag);
-  // Revalidate every time: the dashboard is replaced in place on upgrade.
-  response.set_header("Cache-Control", "no-cache");
-  response.set_header("X-Content-Type-Options", "nosniff");
-  return response;
+  // The set is taken once: a reload meanwhile swaps in another without touching this answer's bytes.
+  const auto site = site_->current();
+  return serve_static(site.get(), request, target.path);
 }
 
 std::optional<http_response> router::admit_heal(const http_request& request, const std::string& subsystem,

@@ -4,6 +4,7 @@
 #include "healthd/api/metrics.hpp"
 #include "healthd/api/router.hpp"
 #include "healthd/api/server.hpp"
+#include "healthd/api/static_files.hpp"
 #include "healthd/breaker/breaker_registry.hpp"
 #include "healthd/config/loader.hpp"
 #include "healthd/core/clock.hpp"
@@ -123,9 +124,26 @@ net::awaitable<void> shut_down_on_signal(shutdown_plan plan) {
   plan.io.stop();
 }
 
-// Reads, validates and applies the config file, and logs the outcome. Blocking: runs on the pool, since building
-// the new probes and actions may load CA bundles.
-void reload_config(const daemon_options& options, const std::weak_ptr<engine>& weak_engine, reload_state& state) {
+// Reads the running static_dir again (server.static_dir itself changes only on restart): the new files replace the
+// served ones as a whole, or the refusal is logged and the served ones stay.
+void reload_dashboard(api::static_site_store& dashboard) {
+  if (dashboard.root().empty()) return;
+  try {
+    const auto report = dashboard.load();
+    if (report.replaced) {
+      spdlog::info("dashboard reloaded: {}", report.message);
+    } else {
+      spdlog::error("dashboard reload refused: {}", report.message);
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("dashboard reload failed, keeping the served files: {}", e.what());
+  }
+}
+
+// Reads, validates and applies the config file, then reloads the dashboard, and logs the outcomes. Blocking: runs
+// on the pool, since building the new probes and actions may load CA bundles and the dashboard is read from disk.
+void reload_config(const daemon_options& options, const std::weak_ptr<engine>& weak_engine, reload_state& state,
+                   api::static_site_store& dashboard) {
   std::lock_guard lock(state.mutex);
   const auto eng = weak_engine.lock();
   if (state.closed || !eng) return;
@@ -144,28 +162,32 @@ void reload_config(const daemon_options& options, const std::weak_ptr<engine>& w
     spdlog::error("reload rejected, keeping the running config: {}", e.what());
     state.record(false);
   }
+  reload_dashboard(dashboard);
 }
 
 // One reload on the blocking pool (reading the file and building probes may block on file I/O).
 struct reload_job {
-  reload_job(daemon_options o, std::weak_ptr<engine> e, std::shared_ptr<reload_state> s)
-      : options(std::move(o)), eng(std::move(e)), state(std::move(s)) {}
-  void run() { reload_config(options, eng, *state); }
+  reload_job(daemon_options o, std::weak_ptr<engine> e, std::shared_ptr<reload_state> s,
+             std::shared_ptr<api::static_site_store> d)
+      : options(std::move(o)), eng(std::move(e)), state(std::move(s)), dashboard(std::move(d)) {}
+  void run() { reload_config(options, eng, *state, *dashboard); }
   daemon_options options;
   std::weak_ptr<engine> eng;
   std::shared_ptr<reload_state> state;
+  std::shared_ptr<api::static_site_store> dashboard;
 };
 
 // SIGHUP: re-read the config; apply what can change live, keep the running config when the new one is invalid.
 // The job holds the engine only while it applies a config; shutdown waits for that (reload_state::close).
 net::awaitable<void> reload_on_sighup(net::signal_set& hup, daemon_options options, std::weak_ptr<engine> eng,
-                                      std::shared_ptr<reload_state> state, std::shared_ptr<io::blocking_pool> pool) {
+                                      std::shared_ptr<reload_state> state, std::shared_ptr<io::blocking_pool> pool,
+                                      std::shared_ptr<api::static_site_store> dashboard) {
   constexpr auto reload_timeout = std::chrono::seconds(30);
   for (;;) {
     const auto [ec, signo] = co_await hup.async_wait(use_tuple);
     if (ec) co_return;
     spdlog::info("SIGHUP: reloading {}", options.config_file.string());
-    auto job = std::make_shared<reload_job>(options, eng, state);
+    auto job = std::make_shared<reload_job>(options, eng, state, dashboard);
     switch (co_await io::run_job(*pool, "config-reload", reload_timeout, job)) {
       case io::job_outcome::done: break;
       case io::job_outcome::busy: spdlog::warn("SIGHUP ignored: the previous reload is still running"); break;
@@ -291,9 +313,6 @@ int run_daemon(const daemon_options& options) {
                      {.admin_token = std::move(admin_token),
                       .cors_origins = cfg->server.cors_origins,
                       .static_dir = cfg->server.static_dir});
-  if (!router.site().available()) {
-    spdlog::warn("static_dir \"{}\" is not a directory: serving the API only, no dashboard", cfg->server.static_dir);
-  }
   api::http_server server(
       io.get_executor(), server_options, [&router](api::http_request r) { return router.handle(std::move(r)); },
       &http_metrics);
@@ -319,7 +338,7 @@ int run_daemon(const daemon_options& options) {
                   io.stop();
                 });
   net::signal_set hup(io, SIGHUP);
-  net::co_spawn(io, reload_on_sighup(hup, options, health_engine, reloads, pool),
+  net::co_spawn(io, reload_on_sighup(hup, options, health_engine, reloads, pool, router.site()),
                 [](const std::exception_ptr& e) { log_failure("config reload", e); });
   health_engine->start();
   notify_systemd("READY=1");

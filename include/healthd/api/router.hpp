@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,7 +45,7 @@ struct router_context {
 struct router_options {
   std::optional<std::string> admin_token;  // none: POST /heal answers 403 "admin endpoint disabled"
   std::vector<std::string> cors_origins;
-  std::filesystem::path static_dir;  // empty or missing: only the API is served
+  std::filesystem::path static_dir;  // empty, missing or over the limits: only the API is served
   std::size_t admin_heals_per_window = 10;
   std::chrono::steady_clock::duration admin_heal_window = std::chrono::minutes{1};
   std::size_t max_reason_length = 1000;
@@ -64,7 +65,8 @@ public:
   // anyway (a bug) into a 500.
   [[nodiscard]] boost::asio::awaitable<http_response> handle(http_request request);
 
-  [[nodiscard]] const static_site& site() const noexcept { return site_; }
+  // The dashboard's files, loaded by the constructor; the daemon reloads them on SIGHUP.
+  [[nodiscard]] const std::shared_ptr<static_site_store>& site() const noexcept { return site_; }
   [[nodiscard]] std::uint64_t renders_for_test() const;
 
 private:
@@ -87,7 +89,7 @@ private:
   router_context context_;
   router_options options_;
   cors_policy cors_;
-  static_site site_;
+  std::shared_ptr<static_site_store> site_;
   sliding_window_limiter admin_heals_;
   document_cache<state_version> platform_documents_;
   document_cache<std::uint64_t> log_documents_;  // keyed by query, versioned by the log's last id

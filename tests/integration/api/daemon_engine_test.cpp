@@ -299,6 +299,41 @@ TEST(daemon_engine, sighup_keeps_breakers_ladders_and_log_and_drops_what_was_rem
   EXPECT_EQ(d.process.wait_exit(10s), 0) << d.log_text();
 }
 
+// The dashboard is read at start and on SIGHUP only: a file changed on disk is served once the daemon reloads, with
+// its new ETag; a reload that is refused (the directory gone) keeps the files being served.
+TEST(daemon_engine, sighup_reloads_the_dashboard_and_keeps_it_when_the_reload_is_refused) {
+  scratch_dir site;
+  const auto site_dir = site.path() / "out";
+  fs::create_directories(site_dir / "platform-health");
+  write_file(site_dir / "platform-health" / "index.html", "<html>v1</html>");
+  auto config = reload_config("off", false);
+  const std::string placeholder = R"("static_dir": "/nonexistent/healthd")";
+  config.replace(config.find(placeholder), placeholder.size(), R"("static_dir": ")" + site_dir.string() + "\"");
+  live_daemon d(config);
+  ASSERT_TRUE(eventually_serving(d.port, 20s)) << d.log_text();
+
+  const auto v1 = http_once(d.port, "GET", "/platform-health/");
+  ASSERT_EQ(v1.status, 200) << d.log_text();
+  EXPECT_EQ(v1.body, "<html>v1</html>");
+  write_file(site_dir / "platform-health" / "index.html", "<html>v2</html>");
+  EXPECT_EQ(http_once(d.port, "GET", "/platform-health/").body, "<html>v1</html>");  // no read per request
+
+  d.process.signal(SIGHUP);
+  ASSERT_TRUE(eventually([&] { return http_once(d.port, "GET", "/platform-health/").body == "<html>v2</html>"; }))
+      << d.log_text();
+  const auto v2 = http_once(d.port, "GET", "/platform-health/");
+  EXPECT_NE(v2.header("ETag"), v1.header("ETag"));
+  EXPECT_EQ(http_once(d.port, "GET", "/platform-health/", {{"If-None-Match", *v1.header("ETag")}}).status, 200);
+  EXPECT_EQ(http_once(d.port, "GET", "/platform-health/", {{"If-None-Match", *v2.header("ETag")}}).status, 304);
+
+  fs::remove_all(site_dir);
+  d.process.signal(SIGHUP);
+  ASSERT_TRUE(eventually([&] { return d.log_text().find("dashboard reload refused") != std::string::npos; }))
+      << d.log_text();
+  EXPECT_NE(d.log_text().find("still serving the 1 file loaded before"), std::string::npos) << d.log_text();
+  EXPECT_EQ(http_once(d.port, "GET", "/platform-health/").body, "<html>v2</html>");
+}
+
 TEST(daemon_engine, killed_redis_is_not_healthy_in_the_api_well_before_the_next_tick) {
   become_subreaper();
   throwaway_redis redis;

@@ -215,6 +215,54 @@ TEST_F(api_server_static, traversal_attempts_are_404) {
   }
 }
 
+TEST_F(api_server_static, gzip_etag_304_and_head_over_the_wire) {
+  std::string script;
+  for (int i = 0; i < 100; ++i)
+    script += "let panel_" + std::to_string(i % 5) + " = document.createElement('section');\n";
+  std::ofstream(base_ / "site" / "big.js") << script;
+  api_server api({}, options());
+  http_test_client client(api.port());
+  const header_list gzip{{"Accept-Encoding", "gzip, br"}};
+  const auto packed = client.get("/big.js", gzip);
+  EXPECT_EQ(packed.status, 200);
+  EXPECT_EQ(packed.header("Content-Encoding"), "gzip");
+  EXPECT_EQ(packed.header("Vary"), "Accept-Encoding");
+  EXPECT_LT(packed.body.size(), script.size());
+  EXPECT_EQ(packed.body.substr(0, 2), "\x1f\x8b");  // the gzip magic (the unit tests inflate it)
+  const auto plain = client.get("/big.js", {{"Accept-Encoding", "gzip;q=0"}});
+  EXPECT_FALSE(plain.header("Content-Encoding"));
+  EXPECT_EQ(plain.body, script);
+  EXPECT_NE(plain.header("ETag"), packed.header("ETag"));
+  const auto not_modified =
+      client.get("/big.js", {{"Accept-Encoding", "gzip"}, {"If-None-Match", *packed.header("ETag")}});
+  EXPECT_EQ(not_modified.status, 304);
+  EXPECT_TRUE(not_modified.body.empty());
+  client.send_raw("HEAD /big.js HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n");
+  const auto head = client.read_reply(true);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.header("Content-Length"), std::to_string(packed.body.size()));
+  EXPECT_EQ(client.get("/app.js").status, 200);  // the connection survived the HEAD
+}
+
+TEST_F(api_server_static, files_are_served_from_memory_not_read_per_request) {
+  api_server api({}, options());
+  std::filesystem::remove(base_ / "site" / "app.js");
+  std::ofstream(base_ / "site" / "platform-health" / "index.html") << "<html>overwritten</html>";
+  EXPECT_EQ(http_once(api.port(), "GET", "/app.js").body, "let x = 1;");
+  EXPECT_EQ(http_once(api.port(), "GET", "/platform-health/").body, "<html>dashboard</html>");
+  // Until the store loads again.
+  ASSERT_TRUE(api.router().site()->load().replaced);
+  EXPECT_EQ(http_once(api.port(), "GET", "/app.js").status, 404);
+  EXPECT_EQ(http_once(api.port(), "GET", "/platform-health/").body, "<html>overwritten</html>");
+}
+
+TEST_F(api_server_static, double_slash_redirect_stays_on_this_host) {
+  api_server api({}, options());
+  const auto r = http_once(api.port(), "GET", "//platform-health");
+  EXPECT_EQ(r.status, 301);
+  EXPECT_EQ(r.header("Location"), "/platform-health/");
+}
+
 TEST(api_server, oversized_header_gets_431) {
   api_server api;
   http_test_client client(api.port());

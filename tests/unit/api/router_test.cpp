@@ -596,9 +596,41 @@ TEST_F(router_static_test, files_are_served_with_type_and_etag) {
   EXPECT_EQ(call(r, make("GET", "/%2e%2e/etc/passwd")).status, 404);
 }
 
+// A Location of "//platform-health/" is protocol-relative: the browser would go to the host "platform-health".
+TEST_F(router_static_test, redirect_location_is_always_a_path_on_this_host) {
+  router r(platform_.context(), {.static_dir = dir_});
+  for (const char* target : {"//platform-health", "///platform-health", "/%2Fplatform-health", "/./platform-health"}) {
+    const auto response = call(r, make("GET", target));
+    if (response.status != 301) continue;  // refused (404) is as good as a safe redirect
+    const auto location = std::string(response.header("Location").value_or(""));
+    EXPECT_EQ(location, "/platform-health/") << target;
+  }
+  EXPECT_EQ(call(r, make("GET", "//platform-health")).status, 301);
+}
+
+TEST_F(router_static_test, cors_adds_origin_to_the_files_vary_instead_of_replacing_it) {
+  std::string css;
+  for (int i = 0; i < 100; ++i)
+    css += ".panel-" + std::to_string(i % 4) + " { color: var(--status-ok); }\n";
+  std::ofstream(dir_ / "theme.css") << css;
+  router r(platform_.context(), {.cors_origins = {"https://ops.example.com"}, .static_dir = dir_});
+  const auto response = call(r, make("GET", "/theme.css", {{"Accept-Encoding", "gzip"}}));
+  EXPECT_EQ(response.header("Content-Encoding"), "gzip");
+  EXPECT_EQ(response.header("Vary"), "Accept-Encoding, Origin");
+  EXPECT_EQ(call(r, make("GET", "/api/v1/platform/health")).header("Vary"), "Origin");
+}
+
+TEST_F(router_static_test, head_of_a_file_has_its_length_and_no_body) {
+  router r(platform_.context(), {.static_dir = dir_});
+  const auto response = call(r, make("HEAD", "/style.css"));
+  EXPECT_EQ(response.status, 200);
+  EXPECT_TRUE(response.omit_body);
+  EXPECT_EQ(response.body_size(), 6U);
+}
+
 TEST_F(router_static_test, missing_directory_serves_only_the_api) {
   router r(platform_.context(), {.static_dir = dir_ / "missing"});
-  EXPECT_FALSE(r.site().available());
+  EXPECT_EQ(r.site()->current(), nullptr);
   EXPECT_EQ(call(r, make("GET", "/")).status, 404);
   EXPECT_EQ(call(r, make("GET", "/platform-health/")).status, 404);
   EXPECT_EQ(call(r, make("GET", "/api/v1/platform/health")).status, 200);
