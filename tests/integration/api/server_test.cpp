@@ -166,6 +166,43 @@ TEST(api_server, heal_statuses_reach_the_client) {
   EXPECT_TRUE(r.header("Retry-After").has_value());
 }
 
+TEST(api_server, heal_past_its_deadline_gets_504_and_its_entry_appears_later) {
+  // redis: an action of 100 ms and a probe of 100 ms, plus a 200 ms margin: the deadline is 400 ms; the heal
+  // (the fake engine) takes 1.5 s and writes one entry as it starts, one as it ends.
+  auto c = api_test_config();
+  c.subsystems[1].probe.timeout_ms = 100;
+  config::action_config action;
+  action.type = "exec";
+  action.timeout_ms = 100;
+  action.options = config::exec_action{{"sleep", "30"}, {}};
+  c.subsystems[1].heal.actions = {action};
+  auto options = api_server::default_router();
+  options.heal_deadline_margin = 200ms;
+  api_server api(options, c, 2);
+  healing_entry first;
+  first.subsystem = "redis";
+  first.action = "exec";
+  first.trigger = heal_trigger::manual;
+  first.result = heal_result::failure;
+  api.platform.heal.set_on_start([&](const manual_heal_request&) { (void)api.platform.log.append(first); });
+  api.platform.heal.set_delay(1500ms);
+  http_test_client client(api.port());
+  const auto started = clock_type::now();
+  const auto r = client.request("POST", "/api/v1/platform/heal/redis", bearer());
+  EXPECT_EQ(r.status, 504);
+  EXPECT_EQ(error_code(r), "heal_timeout");
+  EXPECT_EQ(nlohmann::json::parse(r.body)["error"]["entry_ids"], nlohmann::json::array({1}));
+  EXPECT_GE(elapsed_ms(started), 390);
+  EXPECT_LT(elapsed_ms(started), 1400) << "answered only when the heal ended";
+  EXPECT_EQ(api.platform.heal.finished, 0);
+  // The heal goes on; its final entry reaches the healing log.
+  EXPECT_TRUE(eventually([&] { return api.platform.heal.finished == 1; }));
+  const auto log = nlohmann::json::parse(client.get("/api/v1/platform/healing-log").body);
+  ASSERT_EQ(log["entries"].size(), 2U);
+  EXPECT_EQ(log["entries"][0]["id"], 2);
+  EXPECT_EQ(log["entries"][0]["result"], "success");
+}
+
 class api_server_static : public ::testing::Test {
 protected:
   void SetUp() override {
