@@ -307,6 +307,50 @@ TEST(api_server, malformed_request_gets_400_and_close) {
   EXPECT_TRUE(client.wait_closed(2s));
 }
 
+TEST(api_server, two_host_headers_get_400_and_close) {
+  // RFC 9112 section 3.2: a request with more than one Host field is answered 400.
+  api_server api;
+  http_test_client client(api.port());
+  client.send_raw("GET /livez HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n");
+  const auto r = client.read_reply();
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(error_code(r), "bad_request");
+  EXPECT_EQ(r.header("Connection"), "close");
+  EXPECT_TRUE(client.wait_closed(2s));
+}
+
+TEST(api_server, transfer_encoding_not_ending_in_chunked_gets_400_and_close) {
+  // RFC 9112 section 6.3: a request whose final transfer coding is not chunked has no knowable length.
+  for (const std::string coding : {"gzip", "chunked, gzip", "identity"}) {
+    SCOPED_TRACE(coding);
+    api_server api;
+    http_test_client client(api.port());
+    client.send_raw("POST /api/v1/platform/heal/redis HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + coding +
+                    "\r\nAuthorization: Bearer integration-token\r\n\r\n0\r\n\r\n");
+    const auto r = client.read_reply();
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(r.header("Connection"), "close");
+    EXPECT_TRUE(client.wait_closed(2s));
+    EXPECT_EQ(api.platform.heal.started, 0);
+  }
+}
+
+TEST(api_server, request_target_over_4_kib_gets_414) {
+  api_server api;
+  http_test_client client(api.port());
+  const auto r = client.get("/api/v1/platform/healing-log?subsystem=" + std::string(4200, 'a'));
+  EXPECT_EQ(r.status, 414);
+  EXPECT_EQ(error_code(r), "uri_too_long");
+  EXPECT_TRUE(client.wait_closed(2s));
+  // Longer than the whole header limit: still 414, not 431.
+  http_test_client longer(api.port());
+  EXPECT_EQ(longer.get("/livez?pad=" + std::string(9000, 'a')).status, 414);
+  // 4 KiB itself is still served.
+  http_test_client other(api.port());
+  const std::string prefix = "/api/v1/platform/healing-log?subsystem=";
+  EXPECT_EQ(other.get(prefix + std::string(4096 - prefix.size(), 'a')).status, 200);
+}
+
 TEST(api_server, pipelined_requests_are_answered_in_order) {
   api_server api;
   http_test_client client(api.port());
