@@ -250,7 +250,7 @@ std::span<const router::route> router::routes() {
 
 namespace {
 
-// The methods the table allows on the pattern `path` matched, in a fixed order: "GET, HEAD, POST, OPTIONS" at most.
+// The methods the table lists for `pattern`, in a fixed order: "GET, HEAD, POST, OPTIONS" at most.
 std::string allowed_methods(std::string_view pattern) {
   bool get = false;
   bool post = false;
