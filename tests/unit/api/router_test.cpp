@@ -376,6 +376,29 @@ TEST(router_heal_deadline, slow_heal_answers_504_with_the_entries_so_far_and_goe
   EXPECT_EQ(platform.log.last_id(), 2U) << "the heal's own entry, written after the 504";
 }
 
+TEST(router_heal_deadline, router_may_go_away_while_the_timed_out_heal_goes_on) {
+  auto c = test::api_test_config();
+  c.subsystems[1].probe.timeout_ms = 10;
+  api_test_platform platform(c);
+  auto r =
+      std::make_unique<router>(platform.context(), router_options{.admin_token = token, .heal_deadline_margin = 10ms});
+  platform.heal.set_delay(200ms);
+  boost::asio::io_context io;
+  std::optional<http_response> out;
+  boost::asio::co_spawn(
+      io, r->handle(make("POST", "/api/v1/platform/heal/redis", {{"Authorization", "Bearer let-me-heal"}})),
+      [&](const std::exception_ptr&, http_response response) { out = std::move(response); });
+  while (!out && io.run_one() > 0) {
+  }
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->status, 504);
+  EXPECT_EQ(platform.heal.finished, 0);
+  r.reset();  // the heal must hold nothing of the router (the sanitizer builds catch a use after free)
+  io.run();
+  EXPECT_EQ(platform.heal.finished, 1);
+  EXPECT_EQ(platform.log.last_id(), 1U);
+}
+
 TEST(router_heal_deadline, heal_within_its_deadline_answers_200) {
   api_test_platform platform;
   router r(platform.context(), {.admin_token = token, .heal_deadline_margin = 5000ms});
