@@ -2,35 +2,37 @@
 
 #include "healthd/api/auth.hpp"
 #include "healthd/api/views.hpp"
+#include "healthd/core/exception_text.hpp"
 #include "healthd/core/status.hpp"
 #include "healthd/core/utf8.hpp"
 #include "healthd/version.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
 #include <charconv>
+#include <functional>
+#include <span>
 #include <variant>
 
 namespace healthd::api {
 
 namespace {
 
-// Route templates: the metrics label of each route, from a fixed set so its cardinality stays bounded.
-constexpr std::string_view route_health = "/api/v1/platform/health";
-constexpr std::string_view route_breakers = "/api/v1/platform/circuit-breakers";
-constexpr std::string_view route_healing_log = "/api/v1/platform/healing-log";
-constexpr std::string_view route_subsystem = "/api/v1/platform/subsystems/{name}";
-constexpr std::string_view route_heal = "/api/v1/platform/heal/{subsystem}";
-constexpr std::string_view route_metrics = "/metrics";
-constexpr std::string_view route_livez = "/livez";
-constexpr std::string_view route_readyz = "/readyz";
-constexpr std::string_view route_root = "/";
+// Metrics labels outside the table: from a fixed set, so that the label's cardinality stays bounded.
 constexpr std::string_view route_static = "static";
 constexpr std::string_view route_unmatched = "unmatched";
+constexpr std::string_view route_heal = "/api/v1/platform/heal/{subsystem}";
 
-constexpr std::string_view allow_get = "GET, HEAD, OPTIONS";
-constexpr std::string_view allow_post = "POST, OPTIONS";
+// What the table's fallback (the static dashboard) answers to OPTIONS: the dashboard is read-only.
+constexpr std::string_view allow_static = "GET, HEAD, OPTIONS";
 
 constexpr std::chrono::seconds default_cap_retry_after{5};
 
@@ -38,10 +40,19 @@ std::shared_ptr<const std::string> shared_text(std::string text) {
   return std::make_shared<const std::string>(std::move(text));
 }
 
-bool method_allowed(std::string_view method, std::string_view allow) {
-  if (method == "GET" || method == "HEAD") return allow == allow_get;
-  if (method == "POST") return allow == allow_post;
-  return method == "OPTIONS";
+// A pattern's segments are literal except a final "{name}", which matches one non-empty segment (returned, still
+// percent-encoded). nullopt: no match.
+std::optional<std::string_view> match_pattern(std::string_view pattern, std::string_view path) {
+  const auto open = pattern.find('{');
+  if (open == std::string_view::npos) {
+    if (path == pattern) return std::string_view{};
+    return std::nullopt;
+  }
+  const auto literal = pattern.substr(0, open);
+  if (!path.starts_with(literal)) return std::nullopt;
+  const auto param = path.substr(literal.size());
+  if (param.empty() || param.find('/') != std::string_view::npos) return std::nullopt;
+  return param;
 }
 
 // A document answer: 304 when the client already holds this version, else the cached bytes with their tag.
@@ -75,7 +86,74 @@ std::string join_names(const std::vector<std::string>& names) {
   return text;
 }
 
+// Runs `work` to completion on the caller's executor, independently of the caller: the answer when it completes
+// within `deadline`, else nullopt, and then `late` gets the result when it comes. `work` is never cancelled (a heal
+// is not interrupted half-way); it and `late` must not reference what the caller may destroy once it has returned.
+// An exception from `work` reaches the caller when in time, else it is logged.
+template <typename T>
+boost::asio::awaitable<std::optional<T>> run_within(boost::asio::awaitable<T> work, std::chrono::milliseconds deadline,
+                                                    std::function<void(const T&)> late) {
+  struct race {
+    explicit race(const boost::asio::any_io_executor& executor) : timer(executor) {}
+    boost::asio::steady_timer timer;
+    std::optional<T> result;
+    std::exception_ptr error;
+    bool done = false;
+    bool given_up = false;
+    std::function<void(const T&)> late;
+  };
+  const auto executor = co_await boost::asio::this_coro::executor;
+  auto shared = std::make_shared<race>(executor);
+  shared->late = std::move(late);
+  shared->timer.expires_after(deadline);
+  // On the caller's executor (a connection's strand), so the completion and the wait below never run at once.
+  boost::asio::co_spawn(executor, std::move(work), [shared](const std::exception_ptr& error, T value) {
+    shared->done = true;
+    shared->error = error;
+    if (!shared->error) shared->result = std::move(value);
+    shared->timer.cancel();
+    if (!shared->given_up) return;
+    if (shared->error) {
+      spdlog::error("a request's background work ended with an exception: {}", exception_text(shared->error));
+    } else if (shared->late) {
+      shared->late(*shared->result);
+    }
+  });
+  (void)co_await shared->timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+  if (!shared->done) {
+    shared->given_up = true;
+    co_return std::nullopt;
+  }
+  if (shared->error) std::rethrow_exception(shared->error);
+  co_return std::move(shared->result);
+}
+
+// 504 heal_timeout with the ids of the entries the heal wrote so far (ids from `first_id` on, of this subsystem).
+http_response heal_timeout_response(const std::string& subsystem, std::chrono::milliseconds deadline,
+                                    const healthd::healing_log& log, std::uint64_t first_id) {
+  healthd::healing_query query;
+  query.limit = log.capacity();
+  query.subsystem = subsystem;
+  query.since_id = first_id - 1;
+  std::vector<std::uint64_t> ids;
+  for (const auto& entry : log.query(query))
+    ids.push_back(entry.id);
+  std::sort(ids.begin(), ids.end());
+  auto body = error_json("heal_timeout", "the heal of " + subsystem + " did not finish within " +
+                                             std::to_string(deadline.count()) +
+                                             " ms; it goes on and its entries appear in the healing log");
+  body["error"]["entry_ids"] = ids;
+  return json_response(504, shared_text(json_text(body)));
+}
+
 }  // namespace
+
+std::chrono::milliseconds heal_deadline(const config::subsystem_config& subsystem, std::chrono::milliseconds margin) {
+  int longest_action_ms = 0;
+  for (const auto& action : subsystem.heal.actions)
+    longest_action_ms = std::max(longest_action_ms, action.timeout_ms);
+  return std::chrono::milliseconds{longest_action_ms} + std::chrono::milliseconds{subsystem.probe.timeout_ms} + margin;
+}
 
 http_response heal_outcome_response(const manual_heal_outcome& outcome) {
   if (const auto* done = std::get_if<manual_heal_done>(&outcome)) {
@@ -133,102 +211,130 @@ std::uint64_t router::renders_for_test() const {
   return platform_documents_.renders_for_test() + log_documents_.renders_for_test();
 }
 
+struct router::route {
+  std::string_view method;   // GET (which serves HEAD too) or POST
+  std::string_view pattern;  // also the metrics label
+  std::variant<sync_handler, awaiting_handler> handler;
+};
+
+std::span<const router::route> router::routes() {
+  // Every route, declared once. 405's Allow header and the CORS preflight's allowed methods come from here.
+  static const std::array<route, 9> table{{
+      {"GET", "/api/v1/platform/health", &router::health},
+      {"GET", "/api/v1/platform/circuit-breakers", &router::circuit_breakers},
+      {"GET", "/api/v1/platform/healing-log", &router::healing_log},
+      {"GET", "/api/v1/platform/subsystems/{name}", &router::subsystem},
+      {"POST", route_heal, &router::heal},
+      {"GET", "/metrics", &router::metrics},
+      {"GET", "/livez", &router::livez},
+      {"GET", "/readyz", &router::readyz},
+      {"GET", "/", &router::root},
+  }};
+  return table;
+}
+
+namespace {
+
+// The methods the table lists for `pattern`, in a fixed order: "GET, HEAD, POST, OPTIONS" at most.
+std::string allowed_methods(std::string_view pattern) {
+  bool get = false;
+  bool post = false;
+  for (const auto& r : router::routes()) {
+    if (r.pattern != pattern) continue;
+    get = get || r.method == "GET";
+    post = post || r.method == "POST";
+  }
+  std::string allow;
+  if (get) allow += "GET, HEAD, ";
+  if (post) allow += "POST, ";
+  return allow + "OPTIONS";
+}
+
+bool serves(std::string_view route_method, std::string_view method) {
+  return method == route_method || (route_method == "GET" && method == "HEAD");
+}
+
+}  // namespace
+
 boost::asio::awaitable<http_response> router::handle(http_request request) {
   const auto target = parse_target(request.target);
   http_response response;
   if (!target) {
     response = error_response(400, "bad_request", "malformed request target");
-  } else if (request.method == "POST" && target->path.starts_with(std::string(api_prefix) + "/heal/")) {
-    const auto name = percent_decode(std::string_view(target->path).substr(api_prefix.size() + 6));
-    if (!name || name->empty() || name->find('/') != std::string::npos) {
-      response = error_response(404, "not_found", "no such route");
-      response.route = route_heal;
+  } else {
+    const router::route* matched = nullptr;
+    const router::route* chosen = nullptr;
+    std::string_view param;
+    for (const auto& r : router::routes()) {
+      const auto found = match_pattern(r.pattern, target->path);
+      if (!found) continue;
+      matched = &r;
+      param = *found;
+      if (serves(r.method, request.method)) {
+        chosen = &r;
+        break;
+      }
+    }
+    if (matched == nullptr) {
+      response = unmatched(request, *target);
+    } else if (request.method == "OPTIONS") {
+      response = cors_.preflight(request, allowed_methods(matched->pattern));
+    } else if (chosen == nullptr) {
+      response = error_response(405, "method_not_allowed", "method " + request.method + " not allowed here");
+      response.set_header("Allow", allowed_methods(matched->pattern));
+    } else if (const auto* sync = std::get_if<sync_handler>(&chosen->handler)) {
+      response = (this->**sync)(request, *target, param);
     } else {
       // Arguments are bound before co_await: GCC 12 mishandles temporaries that live across a suspension.
-      auto pending = heal(request, *name);
+      auto pending = (this->*std::get<awaiting_handler>(chosen->handler))(request, std::string(param));
       response = co_await std::move(pending);
     }
-  } else {
-    response = route(request, *target);
+    if (matched != nullptr) response.route = matched->pattern;
   }
   if (request.method == "HEAD") response.omit_body = true;
   cors_.decorate(request, response);
   co_return response;
 }
 
-http_response router::route(const http_request& request, const parsed_target& target) {
-  const std::string_view path = target.path;
-  std::string_view label = route_unmatched;
-  std::string_view allow = allow_get;
-  if (path.starts_with(api_prefix) && (path.size() == api_prefix.size() || path[api_prefix.size()] == '/')) {
-    const auto rest = path.substr(api_prefix.size());
-    if (rest == "/health") {
-      label = route_health;
-    } else if (rest == "/circuit-breakers") {
-      label = route_breakers;
-    } else if (rest == "/healing-log") {
-      label = route_healing_log;
-    } else if (rest.starts_with("/subsystems/")) {
-      label = route_subsystem;
-    } else if (rest.starts_with("/heal/")) {
-      label = route_heal;
-      allow = allow_post;
-    } else {
-      return error_response(404, "not_found", "no such API route");
-    }
-  } else if (path == route_metrics || path == route_livez || path == route_readyz) {
-    label = path == route_metrics ? route_metrics : path == route_livez ? route_livez : route_readyz;
-  } else if (path == "/") {
-    label = route_root;
-  } else if (path.starts_with("/api/")) {
-    return error_response(404, "not_found", "no such API route");
-  } else {
-    label = route_static;
+http_response router::unmatched(const http_request& request, const parsed_target& target) {
+  if (target.path.starts_with("/api/")) {
+    auto response = error_response(404, "not_found", "no such API route");
+    response.route = route_unmatched;
+    return response;
   }
-
-  http_response response;
-  if (request.method == "OPTIONS") {
-    response = cors_.preflight(request, allow);
-  } else if (!method_allowed(request.method, allow) && label != route_static) {
-    response = error_response(405, "method_not_allowed", "method " + request.method + " not allowed here");
-    response.set_header("Allow", std::string(allow));
-  } else if (label == route_health) {
-    response = health(request);
-  } else if (label == route_breakers) {
-    response = circuit_breakers(request);
-  } else if (label == route_healing_log) {
-    response = healing_log(request, target);
-  } else if (label == route_subsystem) {
-    response = subsystem(request, path.substr(api_prefix.size() + std::string_view("/subsystems/").size()));
-  } else if (label == route_metrics) {
-    response = metrics();
-  } else if (label == route_livez) {
-    static const auto alive = shared_text(R"({"status":"alive"})");
-    response = json_response(200, alive);
-  } else if (label == route_readyz) {
-    response = readyz();
-  } else {
-    response = static_file(request, target);
-  }
-  response.route = label;
+  auto response = request.method == "OPTIONS" ? cors_.preflight(request, allow_static) : static_file(request, target);
+  response.route = route_static;
   return response;
 }
 
-http_response router::health(const http_request& request) {
+http_response router::livez(const http_request& /*request*/, const parsed_target& /*target*/,
+                            std::string_view /*param*/) {
+  static const auto alive = shared_text(R"({"status":"alive"})");
+  return json_response(200, alive);
+}
+
+http_response router::root(const http_request& request, const parsed_target& target, std::string_view /*param*/) {
+  // 302 to the dashboard's page, or 404 naming the API when no dashboard is loaded (serve_static).
+  return static_file(request, target);
+}
+
+http_response router::health(const http_request& request, const parsed_target& /*target*/, std::string_view /*param*/) {
   const auto version = context_.state.version();
   const auto document = platform_documents_.get(
       "health", version, [&] { return json_text(health_json(context_.state.view(), options_.version)); });
-  return document_response(request, document);
+  return document_response(request, *document);
 }
 
-http_response router::circuit_breakers(const http_request& request) {
+http_response router::circuit_breakers(const http_request& request, const parsed_target& /*target*/,
+                                       std::string_view /*param*/) {
   const auto version = context_.state.version();
   const auto document = platform_documents_.get(
       "circuit-breakers", version, [&] { return json_text(breakers_json(context_.breakers.snapshots())); });
-  return document_response(request, document);
+  return document_response(request, *document);
 }
 
-http_response router::healing_log(const http_request& request, const parsed_target& target) {
+http_response router::healing_log(const http_request& request, const parsed_target& target,
+                                  std::string_view /*param*/) {
   healthd::healing_query query;
   const auto capacity = context_.log.capacity();
   if (const auto it = target.query.find("limit"); it != target.query.end()) {
@@ -252,31 +358,39 @@ http_response router::healing_log(const http_request& request, const parsed_targ
   const auto version = context_.log.last_id();
   const auto document = log_documents_.get(
       key, version, [&] { return json_text(healing_log_json(capacity, context_.log.query(query))); });
-  return document_response(request, document);
+  return document_response(request, *document);
 }
 
-http_response router::subsystem(const http_request& request, std::string_view encoded_name) {
+http_response router::subsystem(const http_request& request, const parsed_target& /*target*/,
+                                std::string_view encoded_name) {
   const auto name = percent_decode(encoded_name);
-  const auto config = context_.state.config();
-  if (!name || config->find_subsystem(*name) == nullptr) {
-    return error_response(404, "not_found", "no such subsystem");
-  }
+  if (!name) return error_response(404, "not_found", "no such subsystem");
   const auto version = context_.state.version();
-  bool gone = false;
-  const auto document = platform_documents_.get("subsystems/" + *name, version, [&] {
-    const auto view = context_.state.subsystem(*name);
-    // Removed by a reload since the check above: this version is already stale, so the placeholder is never served.
-    if (!view) {
-      gone = true;
-      return std::string("{}");
+  const auto key = "subsystems/" + *name;
+  auto document = platform_documents_.find(key, version);
+  if (!document) {
+    // Checked only on a miss: a cached document at the current version is of a subsystem that still exists, since
+    // a reload moves the version. Unknown names are never cached, so guessing names evicts nothing.
+    if (context_.state.config()->find_subsystem(*name) == nullptr) {
+      return error_response(404, "not_found", "no such subsystem");
     }
-    return json_text(subsystem_detail_json(*view, context_.state.history(*name)));
-  });
-  if (gone) return error_response(404, "not_found", "no such subsystem");
-  return document_response(request, document);
+    bool gone = false;
+    document = platform_documents_.get(key, version, [&] {
+      const auto view = context_.state.subsystem(*name);
+      // Removed by a reload since the check above: this version is already stale, so it is never served.
+      if (!view) {
+        gone = true;
+        return std::string("{}");
+      }
+      return json_text(subsystem_detail_json(*view, context_.state.history(*name)));
+    });
+    if (gone) return error_response(404, "not_found", "no such subsystem");
+  }
+  return document_response(request, *document);
 }
 
-http_response router::metrics() const {
+http_response router::metrics(const http_request& /*request*/, const parsed_target& /*target*/,
+                              std::string_view /*param*/) {
   const auto view = context_.state.view();
   const auto breakers = context_.breakers.snapshots();
   const auto heals = context_.log.counts();
@@ -288,7 +402,8 @@ http_response router::metrics() const {
   return response;
 }
 
-http_response router::readyz() const {
+http_response router::readyz(const http_request& /*request*/, const parsed_target& /*target*/,
+                             std::string_view /*param*/) {
   const auto view = context_.state.view();
   std::vector<std::string> pending;
   for (const auto& s : view.subsystems) {
@@ -346,18 +461,36 @@ std::optional<http_response> router::admit_heal(const http_request& request, con
   return std::nullopt;
 }
 
-boost::asio::awaitable<http_response> router::heal(http_request request, std::string subsystem) {
-  std::string reason;
-  auto response = admit_heal(request, subsystem, reason);
-  if (!response) {
-    spdlog::info("manual heal of {} requested{}{}", subsystem, reason.empty() ? "" : ": ", reason);
-    auto pending = context_.heal->heal({subsystem, reason});  // bound first: see handle()
-    const auto outcome = co_await std::move(pending);
-    response = heal_outcome_response(outcome);
-    spdlog::info("manual heal of {} answered {}", subsystem, response->status);
+boost::asio::awaitable<http_response> router::heal(http_request request, std::string encoded_subsystem) {
+  const auto name = percent_decode(encoded_subsystem);
+  if (!name || name->empty() || name->find('/') != std::string::npos) {
+    co_return error_response(404, "not_found", "no such route");
   }
-  response->route = route_heal;
-  co_return std::move(*response);
+  const auto& subsystem = *name;
+  std::string reason;
+  if (auto refused = admit_heal(request, subsystem, reason)) co_return std::move(*refused);
+  const auto* config = context_.state.config()->find_subsystem(subsystem);
+  const auto deadline =
+      config != nullptr ? heal_deadline(*config, options_.heal_deadline_margin) : options_.heal_deadline_margin;
+  spdlog::info("manual heal of {} requested{}{}", subsystem, reason.empty() ? "" : ": ", reason);
+  const auto first_id = context_.log.last_id() + 1;
+  // The heal holds only the engine and copies: past the deadline it goes on after this handler (and maybe the
+  // router) is gone, and the engine logs its entries when it ends. Named locals: see handle().
+  std::function<void(const manual_heal_outcome&)> on_late = [subsystem](const manual_heal_outcome& late) {
+    spdlog::warn("manual heal of {} ended after its request timed out: {}", subsystem,
+                 heal_outcome_response(late).status);
+  };
+  auto work = context_.heal->heal({subsystem, reason});
+  auto pending = run_within(std::move(work), deadline, std::move(on_late));
+  const auto outcome = co_await std::move(pending);
+  if (!outcome) {
+    auto response = heal_timeout_response(subsystem, deadline, context_.log, first_id);
+    spdlog::warn("manual heal of {} answered 504 after {} ms; it goes on", subsystem, deadline.count());
+    co_return response;
+  }
+  auto response = heal_outcome_response(*outcome);
+  spdlog::info("manual heal of {} answered {}", subsystem, response.status);
+  co_return response;
 }
 
 }  // namespace healthd::api

@@ -64,20 +64,54 @@ bool is_parse_error(const boost::system::error_code& ec) {
   return ec.category() == category && ec != http::error::end_of_stream && ec != http::error::partial_message;
 }
 
-// The answer to a request that could not be read: 0 means close without one (timeout, the client went away).
-int read_error_status(const boost::system::error_code& ec) {
-  if (ec == http::error::header_limit) return 431;
-  if (ec == http::error::body_limit) return 413;
-  if (is_parse_error(ec)) return 400;
-  return 0;
+// Why a request is refused before it reaches the handler; status 0 means close without an answer (timeout, the
+// client went away).
+struct refusal {
+  int status = 0;
+  std::string_view code;
+  std::string_view message;
+};
+
+constexpr refusal no_refusal{};
+constexpr refusal target_too_long{414, "uri_too_long", "request target exceeds 4 KiB"};
+
+// Whether the header went over the header limit because of its target: answered 414, not 431. Beast consumes the
+// request line once it parsed it, so `parsed_target` is the target then; before, `pending` (the unparsed bytes)
+// starts with the request line, however incomplete.
+bool target_exceeds(std::string_view parsed_target, std::string_view pending, std::size_t limit) {
+  if (!parsed_target.empty()) return parsed_target.size() > limit;
+  const auto space = pending.find(' ');
+  if (space == std::string_view::npos) return false;
+  const auto target = pending.substr(space + 1);
+  return std::min(target.find_first_of(" \r\n"), target.size()) > limit;
 }
 
-http_response read_error_response(int status) {
-  switch (status) {
-    case 431: return error_response(431, "headers_too_large", "request headers exceed 8 KiB");
-    case 413: return error_response(413, "payload_too_large", "request body exceeds 64 KiB");
-    default: return error_response(400, "bad_request", "malformed HTTP request");
+refusal read_refusal(const boost::system::error_code& ec, std::string_view parsed_target, std::string_view pending,
+                     std::size_t target_limit) {
+  if (ec == http::error::header_limit) {
+    if (target_exceeds(parsed_target, pending, target_limit)) return target_too_long;
+    return {431, "headers_too_large", "request headers exceed 8 KiB"};
   }
+  if (ec == http::error::body_limit) return {413, "payload_too_large", "request body exceeds 64 KiB"};
+  if (is_parse_error(ec)) return {400, "bad_request", "malformed HTTP request"};
+  return no_refusal;
+}
+
+// What Beast accepts but RFC 9112 does not: a second Host (section 3.2), a Transfer-Encoding whose final coding is
+// not chunked (section 6.3: the body's length is unknowable, so the connection must close), and a target longer
+// than we read (section 3, 414).
+refusal header_refusal(const http::request<http::string_body>& message, bool chunked, std::size_t target_limit) {
+  if (message.target().size() > target_limit) return target_too_long;
+  if (message.count(http::field::host) > 1) return {400, "bad_request", "more than one Host header"};
+  if (message.count(http::field::transfer_encoding) > 0 && !chunked) {
+    return {400, "bad_request", "Transfer-Encoding must end in chunked"};
+  }
+  return no_refusal;
+}
+
+std::string_view as_text(const beast::flat_buffer& buffer) {
+  const auto data = buffer.data();
+  return {static_cast<const char*>(data.data()), data.size()};
 }
 
 http_request to_request(http::request<http::string_body>& message) {
@@ -299,18 +333,21 @@ private:
       parser.body_limit(options_.body_limit);
       stream.expires_after(overloaded ? std::chrono::milliseconds(overload_read_timeout) : options_.header_timeout);
       auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
-      if (!ec && !parser.is_done()) {
+      auto refused = ec ? read_refusal(ec, parser.get().target(), as_text(buffer), options_.target_limit)
+                        : header_refusal(parser.get(), parser.chunked(), options_.target_limit);
+      if (refused.status == 0 && !ec && !parser.is_done()) {
         if (const auto expect = parser.get()[http::field::expect]; beast::iequals(expect, "100-continue")) {
           http::response<http::empty_body> go_on{http::status::continue_, 11};
           stream.expires_after(options_.write_timeout);
           std::tie(ec, n) = co_await http::async_write(stream, go_on, use_tuple);
         }
         if (!ec) std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, use_tuple);
+        if (ec) refused = read_refusal(ec, parser.get().target(), as_text(buffer), options_.target_limit);
       }
-      if (ec) {
-        if (const int status = read_error_status(ec); status != 0) {
+      if (ec || refused.status != 0) {
+        if (refused.status != 0) {
           const auto started = std::chrono::steady_clock::now();
-          auto response = read_error_response(status);
+          auto response = error_response(refused.status, refused.code, refused.message);
           response.close = true;
           co_await answer(stream, response, false, 11, "-", "-", started);
           co_await linger(stream, buffer);

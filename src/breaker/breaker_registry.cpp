@@ -39,13 +39,17 @@ void breaker_registry::apply(const std::vector<config::breaker_config>& configs)
     } else {
       auto b = std::make_shared<circuit_breaker>(c, random_);
       b->set_listener(listener_);
+      b->set_change_counter(changes_);
       next.push_back(std::move(b));
     }
   }
   // Reconfigure only once the whole new list exists, so a failure above leaves every breaker as it was.
   for (auto& [breaker, settings] : kept)
     breaker->reconfigure(*settings);
+  // An unchanged reload must not look like a change to the views.
+  const bool listed_changed = next != breakers_;
   breakers_ = std::move(next);
+  if (listed_changed) changes_->fetch_add(1, std::memory_order_release);
 }
 
 std::shared_ptr<circuit_breaker> breaker_registry::find(std::string_view name) const {
@@ -64,6 +68,7 @@ std::vector<breaker_snapshot> breaker_registry::snapshots() const {
   // Snapshot outside the registry lock: each breaker locks its own mutex, and a reload need not wait for them.
   const auto breakers = all();
   out.reserve(breakers.size());
+  snapshot_copies_.fetch_add(breakers.size(), std::memory_order_relaxed);
   for (const auto& b : breakers)
     out.push_back(b->snapshot());
   return out;

@@ -91,7 +91,7 @@ admission_ticket circuit_breaker::allow(const instant& now) {
       break;
   }
   ticket.epoch = epoch_;
-  ++version_;
+  changed_locked();
   unlock_and_deliver(lock);
   return ticket;
 }
@@ -121,7 +121,7 @@ void circuit_breaker::abandon(const admission_ticket& ticket, const instant& /*n
   std::lock_guard lock(mutex_);
   if (ticket.kind == admission::trial && in_current_period_locked(ticket)) {
     trial_taken_ = false;
-    ++version_;
+    changed_locked();
   }
 }
 
@@ -146,7 +146,7 @@ std::optional<breaker_transition> circuit_breaker::abandon(const instant& /*now*
   std::lock_guard lock(mutex_);
   if (state_ == breaker_state::half_open && trial_taken_) {
     trial_taken_ = false;
-    ++version_;
+    changed_locked();
   }
   return std::nullopt;
 }
@@ -160,7 +160,7 @@ std::optional<breaker_transition> circuit_breaker::force_open(const instant& now
   } else {
     transition = open_locked(now);
   }
-  ++version_;
+  changed_locked();
   unlock_and_deliver(lock);
   return transition;
 }
@@ -170,7 +170,7 @@ std::optional<breaker_transition> circuit_breaker::reset(const instant& /*now*/)
   std::optional<breaker_transition> transition;
   if (state_ != breaker_state::closed || consecutive_failures_ != 0 || !window_.empty()) {
     transition = close_locked();
-    ++version_;
+    changed_locked();
   }
   // Even a clean breaker starts a new period: calls admitted before the reset must not count after it. The epoch
   // is not in the snapshot, so the version need not move.
@@ -188,7 +188,7 @@ std::optional<breaker_transition> circuit_breaker::trial_now(const instant& now)
     // Trials are possible from now on: schedulers reading next_attempt_steady see the attempt as due.
     next_attempt_steady_ = now.steady;
     next_attempt_at_ = now.wall;
-    ++version_;
+    changed_locked();
   }
   unlock_and_deliver(lock);
   return transition;
@@ -208,7 +208,7 @@ void circuit_breaker::reconfigure(config::breaker_config settings) {
   while (window_.size() > static_cast<std::size_t>(next.window_size))
     window_.pop_front();
   settings_ = std::move(next);
-  ++version_;
+  changed_locked();
 }
 
 breaker_snapshot circuit_breaker::snapshot() const {
@@ -246,14 +246,24 @@ void circuit_breaker::set_listener(listener l) {
   listener_ = std::move(l);
 }
 
+void circuit_breaker::changed_locked() {
+  ++version_;
+  if (changes_) changes_->fetch_add(1, std::memory_order_release);
+}
+
+void circuit_breaker::set_change_counter(std::shared_ptr<std::atomic<std::uint64_t>> changes) {
+  std::lock_guard lock(mutex_);
+  changes_ = std::move(changes);
+}
+
 void circuit_breaker::count_success_locked() {
   ++successes_;
-  ++version_;
+  changed_locked();
 }
 
 void circuit_breaker::count_failure_locked(const instant& now, std::string message) {
   ++failures_;
-  ++version_;
+  changed_locked();
   last_failure_at_ = now.wall;
   last_failure_ = std::move(message);
 }

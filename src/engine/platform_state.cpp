@@ -23,7 +23,7 @@ void platform_state::apply_config(std::shared_ptr<const config::daemon_config> c
   }
   records_ = std::move(next);
   config_ = std::move(config);
-  ++version_;
+  changed_locked();
 }
 
 void platform_state::record_probe(std::string_view subsystem, const probe_result& result, const instant& at) {
@@ -49,14 +49,14 @@ void platform_state::record_locked(std::string_view subsystem, const probe_resul
   while (r.history.size() > history_capacity)
     r.history.pop_front();
   if (steady) r.stats.record(*steady, result.latency.count(), passed(result.status));
-  ++version_;
+  changed_locked();
 }
 
 void platform_state::refresh_hour_summaries(steady_time now) {
   std::lock_guard lock(mutex_);
   for (auto& [name, r] : records_)
     r.last_hour = r.stats.last_hour(now);
-  ++version_;
+  changed_locked();
 }
 
 void platform_state::record_refusal(std::string_view subsystem) {
@@ -64,7 +64,7 @@ void platform_state::record_refusal(std::string_view subsystem) {
   auto it = records_.find(subsystem);
   if (it == records_.end() || it->second.last || it->second.refused_by_breaker) return;
   it->second.refused_by_breaker = true;
-  ++version_;
+  changed_locked();
 }
 
 void platform_state::set_heal_phase(std::string_view subsystem, heal_phase phase) {
@@ -72,7 +72,7 @@ void platform_state::set_heal_phase(std::string_view subsystem, heal_phase phase
   auto it = records_.find(subsystem);
   if (it == records_.end() || it->second.phase == phase) return;
   it->second.phase = phase;
-  ++version_;
+  changed_locked();
 }
 
 void platform_state::set_healing_exhausted(std::string_view subsystem, std::optional<int> attempts_last_hour) {
@@ -80,7 +80,7 @@ void platform_state::set_healing_exhausted(std::string_view subsystem, std::opti
   auto it = records_.find(subsystem);
   if (it == records_.end() || it->second.exhausted_attempts == attempts_last_hour) return;
   it->second.exhausted_attempts = attempts_last_hour;
-  ++version_;
+  changed_locked();
 }
 
 platform_view platform_state::view() const {
@@ -137,15 +137,10 @@ health_status platform_state::status_locked(const config::subsystem_config& cfg,
 }
 
 state_version platform_state::version() const {
-  state_version v;
-  {
-    std::lock_guard lock(mutex_);
-    v.own = version_;
-  }
-  for (const auto& b : breakers_->snapshots())
-    v.breakers += b.version;
-  return v;
+  return {version_.load(std::memory_order_acquire), breakers_->version()};
 }
+
+void platform_state::changed_locked() { version_.fetch_add(1, std::memory_order_release); }
 
 std::shared_ptr<const config::daemon_config> platform_state::config() const {
   std::lock_guard lock(mutex_);

@@ -2,9 +2,11 @@
 // Rendered documents kept as bytes with their ETag, re-rendered only when the state they show has changed: polling
 // an unchanged document copies nothing and renders nothing. Thread-safe.
 
+#include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <map>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -29,40 +31,61 @@ struct rendered_document {
 [[nodiscard]] rendered_document make_document(std::string bytes);
 
 // Documents by key (a route plus its normalized parameters), each stamped with the `Version` of the state it was
-// rendered from. Holds at most `max_entries`; when full, it starts over (keys are few: routes times parameters).
+// rendered from, in a fixed number of slots chosen by the key's hash (keys are few: routes times parameters; two
+// keys sharing a slot evict each other, which costs a render, never a wrong answer).
+//
+// A hit takes no mutex and allocates nothing: it loads the slot's published entry (std::atomic<std::shared_ptr>)
+// and hands out a pointer into it. A miss renders under one mutex, so that concurrent pollers of a changed
+// document wait for one render instead of each rendering it.
 template <typename Version>
 class document_cache {
 public:
-  explicit document_cache(std::size_t max_entries = 64) : max_entries_(max_entries) {}
+  explicit document_cache(std::size_t slots = 64)
+      : slot_count_(std::max<std::size_t>(slots, 1)), slots_(std::make_unique<slot[]>(slot_count_)) {}
 
   // The document for `key` rendered at `version`: the cached one when its version matches, else `render()`, which
   // returns the bytes. Read `version` before the state that `render` shows, so that a change in between makes the
-  // next call render again rather than serve stale bytes forever.
-  //
-  // `render` runs under the cache's lock, so that concurrent pollers of a changed document wait for one render
-  // instead of each rendering it (renders take microseconds and happen once per state change). It must not call
-  // back into this cache.
+  // next call render again rather than serve stale bytes forever. `render` must not call back into this cache.
   template <typename Render>
-  rendered_document get(const std::string& key, const Version& version, Render&& render) {
-    std::lock_guard lock(mutex_);
-    if (auto it = entries_.find(key); it != entries_.end() && it->second.first == version) return it->second.second;
-    auto document = make_document(std::forward<Render>(render)());
-    ++renders_;
-    if (entries_.size() >= max_entries_ && !entries_.contains(key)) entries_.clear();
-    entries_.insert_or_assign(key, std::make_pair(version, document));
-    return document;
+  std::shared_ptr<const rendered_document> get(std::string_view key, const Version& version, Render&& render) {
+    auto& published = slots_[std::hash<std::string_view>{}(key) % slot_count_];
+    if (auto hit = current(published, key, version)) return hit;
+    std::lock_guard lock(render_mutex_);
+    if (auto hit = current(published, key, version)) return hit;  // rendered while we waited
+    auto rendered =
+        std::make_shared<const entry>(entry{std::string(key), version, make_document(std::forward<Render>(render)())});
+    renders_.fetch_add(1, std::memory_order_relaxed);
+    published.store(rendered, std::memory_order_release);
+    return {rendered, &rendered->document};
   }
 
-  [[nodiscard]] std::uint64_t renders_for_test() const {
-    std::lock_guard lock(mutex_);
-    return renders_;
+  // The cached document for `key` at `version`, or null; never renders.
+  [[nodiscard]] std::shared_ptr<const rendered_document> find(std::string_view key, const Version& version) const {
+    return current(slots_[std::hash<std::string_view>{}(key) % slot_count_], key, version);
   }
+
+  [[nodiscard]] std::uint64_t renders_for_test() const { return renders_.load(); }
 
 private:
-  const std::size_t max_entries_;
-  mutable std::mutex mutex_;
-  std::map<std::string, std::pair<Version, rendered_document>, std::less<>> entries_;
-  std::uint64_t renders_ = 0;
+  struct entry {
+    std::string key;
+    Version version;
+    rendered_document document;
+  };
+  using slot = std::atomic<std::shared_ptr<const entry>>;
+
+  static std::shared_ptr<const rendered_document> current(const slot& published, std::string_view key,
+                                                          const Version& version) {
+    auto cached = published.load(std::memory_order_acquire);
+    if (!cached || !(cached->version == version) || cached->key != key) return nullptr;
+    const auto* document = &cached->document;
+    return {std::move(cached), document};  // aliasing: shares the entry's count, allocates nothing
+  }
+
+  const std::size_t slot_count_;
+  std::unique_ptr<slot[]> slots_;
+  std::mutex render_mutex_;
+  std::atomic<std::uint64_t> renders_{0};
 };
 
 }  // namespace healthd::api

@@ -1,6 +1,10 @@
 #pragma once
-// The HTTP API's routes (docs/api.md): /api/v1/platform/*, /metrics, /livez, /readyz and the static dashboard.
-// Routing works on http_request/http_response only (no sockets), so every route is unit-tested directly.
+// The HTTP API's routes (docs/api.md): /api/v1/platform/*, /metrics, /livez, /readyz and the static dashboard,
+// declared once in a route table (router.cpp): method + pattern -> handler and metrics label. A path no pattern
+// matches is 404 (or, outside /api/, the static dashboard); a path matched with another method is 405 with an
+// Allow header derived from the table. GET handlers are synchronous and do no I/O; a handler that awaits runs
+// under a deadline. Routing works on http_request/http_response only (no sockets), so every route is unit-tested
+// directly.
 // Thread-safe: handle() may run concurrently on any number of I/O threads. Everything in router_context must
 // outlive the router.
 
@@ -25,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -50,7 +55,15 @@ struct router_options {
   std::chrono::steady_clock::duration admin_heal_window = std::chrono::minutes{1};
   std::size_t max_reason_length = 1000;
   std::string version;  // shown in /health; empty: the build's version
+  // Added to a manual heal's own deadline (its action's and verification probe's timeouts, see heal_deadline).
+  std::chrono::milliseconds heal_deadline_margin{2000};
 };
+
+// How long POST /heal/{subsystem} waits for the heal before answering 504 heal_timeout: the longest timeout of the
+// subsystem's heal actions (the ladder's current rung is one of them) plus its probe's timeout (the verification)
+// plus `margin`.
+[[nodiscard]] std::chrono::milliseconds heal_deadline(const config::subsystem_config& subsystem,
+                                                      std::chrono::milliseconds margin);
 
 // The one place that maps the engine's answer to POST /heal onto HTTP: 200 with the heal's entries, or the
 // refusal's status (unknown_subsystem 404, heal_in_progress, dependency_critical and no_heal_actions 409,
@@ -69,21 +82,31 @@ public:
   [[nodiscard]] const std::shared_ptr<static_site_store>& site() const noexcept { return site_; }
   [[nodiscard]] std::uint64_t renders_for_test() const;
 
+  // A row of the route table: a handler is either synchronous (GET: no I/O, nothing awaited) or awaiting (runs
+  // under a deadline of its own). `param` is the pattern's {placeholder} segment, still percent-encoded.
+  using sync_handler = http_response (router::*)(const http_request&, const parsed_target&, std::string_view param);
+  using awaiting_handler = boost::asio::awaitable<http_response> (router::*)(http_request, std::string param);
+  struct route;
+  // The route table (router.cpp), in match order.
+  [[nodiscard]] static std::span<const route> routes();
+
 private:
-  [[nodiscard]] http_response route(const http_request& request, const parsed_target& target);
-  [[nodiscard]] http_response platform_route(const http_request& request, const parsed_target& target,
-                                             std::string_view rest);
-  [[nodiscard]] boost::asio::awaitable<http_response> heal(http_request request, std::string subsystem);
+  // The table's fallback for a path no pattern matches: 404 under /api/, else the static dashboard.
+  [[nodiscard]] http_response unmatched(const http_request& request, const parsed_target& target);
+  [[nodiscard]] boost::asio::awaitable<http_response> heal(http_request request, std::string encoded_subsystem);
   // Auth, body, subsystem, engine and rate checks of POST /heal, in that order: the refusal, or nullopt with
   // `reason` filled in when the heal may go ahead.
   [[nodiscard]] std::optional<http_response> admit_heal(const http_request& request, const std::string& subsystem,
                                                         std::string& reason);
-  [[nodiscard]] http_response health(const http_request& request);
-  [[nodiscard]] http_response circuit_breakers(const http_request& request);
-  [[nodiscard]] http_response healing_log(const http_request& request, const parsed_target& target);
-  [[nodiscard]] http_response subsystem(const http_request& request, std::string_view encoded_name);
-  [[nodiscard]] http_response metrics() const;
-  [[nodiscard]] http_response readyz() const;
+  [[nodiscard]] http_response health(const http_request& request, const parsed_target&, std::string_view);
+  [[nodiscard]] http_response circuit_breakers(const http_request& request, const parsed_target&, std::string_view);
+  [[nodiscard]] http_response healing_log(const http_request& request, const parsed_target& target, std::string_view);
+  [[nodiscard]] http_response subsystem(const http_request& request, const parsed_target&,
+                                        std::string_view encoded_name);
+  [[nodiscard]] http_response metrics(const http_request&, const parsed_target&, std::string_view);
+  [[nodiscard]] http_response livez(const http_request&, const parsed_target&, std::string_view);
+  [[nodiscard]] http_response readyz(const http_request&, const parsed_target&, std::string_view);
+  [[nodiscard]] http_response root(const http_request&, const parsed_target&, std::string_view);
   [[nodiscard]] http_response static_file(const http_request& request, const parsed_target& target) const;
 
   router_context context_;

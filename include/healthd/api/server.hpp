@@ -29,6 +29,7 @@ struct server_options {
   std::size_t max_connections = 10000;
   std::size_t header_limit = std::size_t{8} * 1024;  // request line and headers: beyond it 431
   std::size_t body_limit = std::size_t{64} * 1024;   // beyond it 413
+  std::size_t target_limit = std::size_t{4} * 1024;  // request-target: beyond it 414
   std::chrono::milliseconds header_timeout{10'000};  // a request's header (and body) must arrive within this
   std::chrono::milliseconds idle_timeout{30'000};    // keep-alive: wait this long for the next request
   std::chrono::milliseconds write_timeout{10'000};

@@ -7,10 +7,12 @@
 #include "healthd/core/clock.hpp"
 #include "healthd/core/status.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <iosfwd>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -138,6 +140,10 @@ public:
   // before its transition is delivered). The listener may call back into the breaker; it must not throw.
   void set_listener(listener l);
 
+  // `changes` is incremented (release) after every change of the snapshot, under the breaker's mutex, so that a
+  // registry reads "did any breaker change" from one counter instead of copying every snapshot.
+  void set_change_counter(std::shared_ptr<std::atomic<std::uint64_t>> changes);
+
 private:
   struct outcome {
     bool failed;
@@ -162,6 +168,7 @@ private:
   [[nodiscard]] double draw_unit_locked();
   [[nodiscard]] int failure_count_locked() const;
   void unlock_and_deliver(std::unique_lock<std::mutex>& lock);
+  void changed_locked();  // version_ and the shared change counter
 
   const std::string name_;
   mutable std::mutex mutex_;
@@ -189,6 +196,7 @@ private:
   std::uint64_t failures_ = 0;
   std::uint64_t rejected_ = 0;
   std::uint64_t version_ = 0;
+  std::shared_ptr<std::atomic<std::uint64_t>> changes_;
 };
 
 }  // namespace healthd

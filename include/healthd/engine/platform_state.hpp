@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -69,7 +70,8 @@ struct platform_view {
   status_summary summary;
 };
 
-// Changes whenever anything a view shows may have changed; compare with ==.
+// Changes whenever anything a view shows may have changed: the state's own change counter and the breaker
+// registry's. Compare with ==; reading it takes no lock and copies nothing.
 struct state_version {
   std::uint64_t own = 0;
   std::uint64_t breakers = 0;
@@ -128,13 +130,15 @@ private:
   [[nodiscard]] health_status status_locked(const config::subsystem_config& cfg, const record& r) const;
   void record_locked(std::string_view subsystem, const probe_result& result, wall_time at,
                      std::optional<steady_time> steady);
+  void changed_locked();
 
   mutable std::mutex mutex_;
   std::shared_ptr<const config::daemon_config> config_;
   std::shared_ptr<breaker_registry> breakers_;
   wall_time started_at_;
   std::map<std::string, record, std::less<>> records_;
-  std::uint64_t version_ = 0;
+  // Bumped (release) under mutex_ after each change a view shows; read without the lock by version().
+  std::atomic<std::uint64_t> version_{0};
 };
 
 }  // namespace healthd

@@ -33,6 +33,17 @@ public:
       threads_.emplace_back([this] { io_.run(); });
   }
 
+  // A platform of its own config (e.g. heal actions and probe timeouts for deadline tests).
+  // Three arguments, none defaulted, so that `api_server({}, {})` still means the constructor above.
+  api_server(api::router_options router_options, config::daemon_config platform_config, int threads)
+      : platform(std::move(platform_config)),
+        router_(platform.context(), std::move(router_options)),
+        server_(io_.get_executor(), with_free_port({}), handler(), &platform.metrics) {
+    server_.start();
+    for (int i = 0; i < threads; ++i)
+      threads_.emplace_back([this] { io_.run(); });
+  }
+
   ~api_server() {
     if (!stopped_) (void)shutdown(std::chrono::seconds{10});
     io_.stop();

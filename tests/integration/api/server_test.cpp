@@ -166,6 +166,43 @@ TEST(api_server, heal_statuses_reach_the_client) {
   EXPECT_TRUE(r.header("Retry-After").has_value());
 }
 
+TEST(api_server, heal_past_its_deadline_gets_504_and_its_entry_appears_later) {
+  // redis: an action of 100 ms and a probe of 100 ms, plus a 200 ms margin: the deadline is 400 ms; the heal
+  // (the fake engine) takes 1.5 s and writes one entry as it starts, one as it ends.
+  auto c = api_test_config();
+  c.subsystems[1].probe.timeout_ms = 100;
+  config::action_config action;
+  action.type = "exec";
+  action.timeout_ms = 100;
+  action.options = config::exec_action{{"sleep", "30"}, {}};
+  c.subsystems[1].heal.actions = {action};
+  auto options = api_server::default_router();
+  options.heal_deadline_margin = 200ms;
+  api_server api(options, c, 2);
+  healing_entry first;
+  first.subsystem = "redis";
+  first.action = "exec";
+  first.trigger = heal_trigger::manual;
+  first.result = heal_result::failure;
+  api.platform.heal.set_on_start([&](const manual_heal_request&) { (void)api.platform.log.append(first); });
+  api.platform.heal.set_delay(1500ms);
+  http_test_client client(api.port());
+  const auto started = clock_type::now();
+  const auto r = client.request("POST", "/api/v1/platform/heal/redis", bearer());
+  EXPECT_EQ(r.status, 504);
+  EXPECT_EQ(error_code(r), "heal_timeout");
+  EXPECT_EQ(nlohmann::json::parse(r.body)["error"]["entry_ids"], nlohmann::json::array({1}));
+  EXPECT_GE(elapsed_ms(started), 390);
+  EXPECT_LT(elapsed_ms(started), 1400) << "answered only when the heal ended";
+  EXPECT_EQ(api.platform.heal.finished, 0);
+  // The heal goes on; its final entry reaches the healing log.
+  EXPECT_TRUE(eventually([&] { return api.platform.heal.finished == 1; }));
+  const auto log = nlohmann::json::parse(client.get("/api/v1/platform/healing-log").body);
+  ASSERT_EQ(log["entries"].size(), 2U);
+  EXPECT_EQ(log["entries"][0]["id"], 2);
+  EXPECT_EQ(log["entries"][0]["result"], "success");
+}
+
 class api_server_static : public ::testing::Test {
 protected:
   void SetUp() override {
@@ -316,6 +353,50 @@ TEST(api_server, malformed_request_gets_400_and_close) {
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(error_code(r), "bad_request");
   EXPECT_TRUE(client.wait_closed(2s));
+}
+
+TEST(api_server, two_host_headers_get_400_and_close) {
+  // RFC 9112 section 3.2: a request with more than one Host field is answered 400.
+  api_server api;
+  http_test_client client(api.port());
+  client.send_raw("GET /livez HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n");
+  const auto r = client.read_reply();
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(error_code(r), "bad_request");
+  EXPECT_EQ(r.header("Connection"), "close");
+  EXPECT_TRUE(client.wait_closed(2s));
+}
+
+TEST(api_server, transfer_encoding_not_ending_in_chunked_gets_400_and_close) {
+  // RFC 9112 section 6.3: a request whose final transfer coding is not chunked has no knowable length.
+  for (const std::string coding : {"gzip", "chunked, gzip", "identity"}) {
+    SCOPED_TRACE(coding);
+    api_server api;
+    http_test_client client(api.port());
+    client.send_raw("POST /api/v1/platform/heal/redis HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + coding +
+                    "\r\nAuthorization: Bearer integration-token\r\n\r\n0\r\n\r\n");
+    const auto r = client.read_reply();
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(r.header("Connection"), "close");
+    EXPECT_TRUE(client.wait_closed(2s));
+    EXPECT_EQ(api.platform.heal.started, 0);
+  }
+}
+
+TEST(api_server, request_target_over_4_kib_gets_414) {
+  api_server api;
+  http_test_client client(api.port());
+  const auto r = client.get("/api/v1/platform/healing-log?subsystem=" + std::string(4200, 'a'));
+  EXPECT_EQ(r.status, 414);
+  EXPECT_EQ(error_code(r), "uri_too_long");
+  EXPECT_TRUE(client.wait_closed(2s));
+  // Longer than the whole header limit: still 414, not 431.
+  http_test_client longer(api.port());
+  EXPECT_EQ(longer.get("/livez?pad=" + std::string(9000, 'a')).status, 414);
+  // 4 KiB itself is still served.
+  http_test_client other(api.port());
+  const std::string prefix = "/api/v1/platform/healing-log?subsystem=";
+  EXPECT_EQ(other.get(prefix + std::string(4096 - prefix.size(), 'a')).status, 200);
 }
 
 TEST(api_server, pipelined_requests_are_answered_in_order) {

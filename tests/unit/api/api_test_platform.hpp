@@ -61,11 +61,14 @@ public:
     ++started;
     std::chrono::milliseconds wait;
     std::function<manual_heal_outcome(const manual_heal_request&)> custom;
+    std::function<void(const manual_heal_request&)> at_start;
     {
       std::lock_guard lock(mutex_);
       wait = delay_;
       custom = answer_;
+      at_start = on_start_;
     }
+    if (at_start) at_start(request);
     if (wait.count() > 0) {
       boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
       timer.expires_after(wait);
@@ -92,6 +95,11 @@ public:
     std::lock_guard lock(mutex_);
     delay_ = d;
   }
+  // Runs as the heal starts, before the delay: e.g. to write an entry the way a heal's first action does.
+  void set_on_start(std::function<void(const manual_heal_request&)> f) {
+    std::lock_guard lock(mutex_);
+    on_start_ = std::move(f);
+  }
   void set_answer(std::function<manual_heal_outcome(const manual_heal_request&)> f) {
     std::lock_guard lock(mutex_);
     answer_ = std::move(f);
@@ -105,6 +113,7 @@ private:
   std::mutex mutex_;
   std::chrono::milliseconds delay_{0};
   std::function<manual_heal_outcome(const manual_heal_request&)> answer_;
+  std::function<void(const manual_heal_request&)> on_start_;
 };
 
 struct api_test_platform {

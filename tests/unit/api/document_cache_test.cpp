@@ -41,12 +41,12 @@ TEST(document_cache, renders_once_per_version) {
   const auto a = cache.get("health", 1, render);
   const auto b = cache.get("health", 1, render);
   EXPECT_EQ(renders, 1);
-  EXPECT_EQ(a.body, b.body);  // the same bytes, not a copy
-  EXPECT_EQ(*a.body, "doc1");
+  EXPECT_EQ(a, b);  // the same published document, not a copy
+  EXPECT_EQ(*a->body, "doc1");
   const auto c = cache.get("health", 2, render);
   EXPECT_EQ(renders, 2);
-  EXPECT_EQ(*c.body, "doc2");
-  EXPECT_NE(c.etag, a.etag);
+  EXPECT_EQ(*c->body, "doc2");
+  EXPECT_NE(c->etag, a->etag);
   EXPECT_EQ(cache.renders_for_test(), 2U);
 }
 
@@ -74,17 +74,27 @@ TEST(document_cache, keys_are_cached_separately) {
   document_cache<int> cache;
   (void)cache.get("a", 1, [] { return std::string("A"); });
   (void)cache.get("b", 1, [] { return std::string("B"); });
-  EXPECT_EQ(*cache.get("a", 1, [] { return std::string("wrong"); }).body, "A");
-  EXPECT_EQ(*cache.get("b", 1, [] { return std::string("wrong"); }).body, "B");
+  EXPECT_EQ(*cache.get("a", 1, [] { return std::string("wrong"); })->body, "A");
+  EXPECT_EQ(*cache.get("b", 1, [] { return std::string("wrong"); })->body, "B");
 }
 
-TEST(document_cache, starts_over_when_full) {
-  document_cache<int> cache(2);
+TEST(document_cache, keys_sharing_a_slot_evict_each_other_never_answer_for_each_other) {
+  document_cache<int> cache(1);
   (void)cache.get("a", 1, [] { return std::string("A"); });
-  (void)cache.get("b", 1, [] { return std::string("B"); });
-  (void)cache.get("c", 1, [] { return std::string("C"); });  // full: starts over with c
-  EXPECT_EQ(*cache.get("c", 1, [] { return std::string("wrong"); }).body, "C");
-  EXPECT_EQ(*cache.get("a", 1, [] { return std::string("A again"); }).body, "A again");
+  (void)cache.get("b", 1, [] { return std::string("B"); });  // the one slot now holds b
+  EXPECT_EQ(*cache.get("b", 1, [] { return std::string("wrong"); })->body, "B");
+  EXPECT_EQ(cache.find("a", 1), nullptr);
+  EXPECT_EQ(*cache.get("a", 1, [] { return std::string("A again"); })->body, "A again");
+  EXPECT_EQ(cache.renders_for_test(), 3U);
+}
+
+TEST(document_cache, find_never_renders_and_misses_another_version) {
+  document_cache<int> cache;
+  EXPECT_EQ(cache.find("health", 1), nullptr);
+  const auto rendered = cache.get("health", 1, [] { return std::string("H"); });
+  EXPECT_EQ(cache.find("health", 1), rendered);
+  EXPECT_EQ(cache.find("health", 2), nullptr);
+  EXPECT_EQ(cache.renders_for_test(), 1U);
 }
 
 }  // namespace

@@ -111,6 +111,48 @@ TEST_F(router_test, documents_render_once_per_state_change) {
   EXPECT_EQ(router_.renders_for_test(), 2U);
 }
 
+TEST_F(router_test, polling_unchanged_state_copies_no_breaker_snapshot) {
+  const auto& breakers = *platform_.breakers;
+  (void)get("/api/v1/platform/health");
+  (void)get("/api/v1/platform/circuit-breakers");
+  const auto renders = router_.renders_for_test();
+  const auto copies = breakers.snapshot_copies_for_test();
+  for (int i = 0; i < 20; ++i) {
+    (void)get("/api/v1/platform/health");
+    (void)get("/api/v1/platform/circuit-breakers");
+    (void)get("/api/v1/platform/subsystems/redis");
+  }
+  const auto subsystem_renders = 1U;
+  EXPECT_EQ(router_.renders_for_test(), renders + subsystem_renders);
+  // Only the one render of the subsystem document looked at the breakers; the 60 cache hits did not.
+  EXPECT_LE(breakers.snapshot_copies_for_test() - copies, 2U) << "the state version copies snapshots per request";
+}
+
+TEST_F(router_test, breaker_transition_and_probe_result_each_re_render) {
+  const auto first = get("/api/v1/platform/health");
+  const auto version = platform_.state.version();
+  auto redis = platform_.breakers->find("redis");
+  ASSERT_TRUE(redis);
+  ASSERT_TRUE(redis->force_open(platform_.clock.now()).has_value());
+  EXPECT_NE(platform_.state.version(), version);
+  const auto opened = get("/api/v1/platform/health");
+  EXPECT_NE(opened.header("ETag"), first.header("ETag"));
+  EXPECT_EQ(body_of(opened)["subsystems"]["redis"]["breaker_state"], "open");
+  EXPECT_EQ(router_.renders_for_test(), 2U);
+  const auto before_probe = platform_.state.version();
+  platform_.probe("websocket", probe_status::healthy);
+  EXPECT_NE(platform_.state.version(), before_probe);
+  const auto probed = get("/api/v1/platform/health");
+  EXPECT_EQ(body_of(probed)["subsystems"]["websocket"]["status"], "healthy");
+  EXPECT_EQ(router_.renders_for_test(), 3U);
+  // A breaker's counters are shown too: a success that moves no state still re-renders /circuit-breakers.
+  (void)get("/api/v1/platform/circuit-breakers");
+  const auto ticket = redis->allow(platform_.clock.now());
+  (void)ticket;
+  (void)get("/api/v1/platform/circuit-breakers");
+  EXPECT_EQ(router_.renders_for_test(), 5U);
+}
+
 TEST_F(router_test, circuit_breakers_lists_every_breaker) {
   const auto r = get("/api/v1/platform/circuit-breakers");
   EXPECT_EQ(r.status, 200);
@@ -291,6 +333,93 @@ TEST_F(router_test, unknown_paths_are_404_with_error_shape) {
     EXPECT_EQ(error_code(r), "not_found") << target;
     EXPECT_EQ(r.header("Content-Type"), "application/json");
   }
+}
+
+TEST(router_heal_deadline, is_the_longest_action_plus_the_probe_plus_the_margin) {
+  config::subsystem_config s;
+  s.probe.timeout_ms = 2000;
+  EXPECT_EQ(heal_deadline(s, 2000ms), 4000ms);
+  config::action_config quick;
+  quick.timeout_ms = 500;
+  config::action_config slow;
+  slow.timeout_ms = 30000;
+  s.heal.actions = {quick, slow};
+  EXPECT_EQ(heal_deadline(s, 2000ms), 34000ms);
+}
+
+// A heal slower than its deadline: 504 heal_timeout with the entries written so far; the heal is not cancelled
+// and its final entry reaches the log.
+TEST(router_heal_deadline, slow_heal_answers_504_with_the_entries_so_far_and_goes_on) {
+  auto c = test::api_test_config();
+  c.subsystems[1].probe.timeout_ms = 10;
+  config::action_config action;
+  action.type = "exec";
+  action.timeout_ms = 10;
+  action.options = config::exec_action{{"sleep", "5"}, {}};
+  c.subsystems[1].heal.actions = {action};
+  api_test_platform platform(c);
+  router r(platform.context(), {.admin_token = token, .heal_deadline_margin = 30ms});
+  healing_entry early;
+  early.subsystem = "redis";
+  early.action = "exec";
+  early.trigger = heal_trigger::manual;
+  early.result = heal_result::failure;
+  platform.heal.set_on_start([&](const manual_heal_request&) { (void)platform.log.append(early); });
+  platform.heal.set_delay(300ms);
+  // call() runs the io_context until everything on it ended: the heal too, after the 504 was produced.
+  const auto response = call(r, make("POST", "/api/v1/platform/heal/redis", {{"Authorization", "Bearer let-me-heal"}}));
+  EXPECT_EQ(response.status, 504);
+  EXPECT_EQ(error_code(response), "heal_timeout");
+  EXPECT_EQ(body_of(response)["error"]["entry_ids"], nlohmann::json::array({1}));
+  EXPECT_EQ(response.route, "/api/v1/platform/heal/{subsystem}");
+  EXPECT_EQ(platform.heal.finished, 1);
+  EXPECT_EQ(platform.log.last_id(), 2U) << "the heal's own entry, written after the 504";
+}
+
+TEST(router_heal_deadline, router_may_go_away_while_the_timed_out_heal_goes_on) {
+  auto c = test::api_test_config();
+  c.subsystems[1].probe.timeout_ms = 10;
+  api_test_platform platform(c);
+  auto r =
+      std::make_unique<router>(platform.context(), router_options{.admin_token = token, .heal_deadline_margin = 10ms});
+  platform.heal.set_delay(200ms);
+  boost::asio::io_context io;
+  std::optional<http_response> out;
+  boost::asio::co_spawn(
+      io, r->handle(make("POST", "/api/v1/platform/heal/redis", {{"Authorization", "Bearer let-me-heal"}})),
+      [&](const std::exception_ptr&, http_response response) { out = std::move(response); });
+  while (!out && io.run_one() > 0) {
+  }
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->status, 504);
+  EXPECT_EQ(platform.heal.finished, 0);
+  r.reset();  // the heal must hold nothing of the router (the sanitizer builds catch a use after free)
+  io.run();
+  EXPECT_EQ(platform.heal.finished, 1);
+  EXPECT_EQ(platform.log.last_id(), 1U);
+}
+
+TEST(router_heal_deadline, heal_within_its_deadline_answers_200) {
+  api_test_platform platform;
+  router r(platform.context(), {.admin_token = token, .heal_deadline_margin = 5000ms});
+  platform.heal.set_delay(20ms);
+  const auto response = call(r, make("POST", "/api/v1/platform/heal/redis", {{"Authorization", "Bearer let-me-heal"}}));
+  EXPECT_EQ(response.status, 200);
+}
+
+TEST_F(router_test, unknown_paths_are_404_and_allow_comes_from_the_route_table) {
+  EXPECT_EQ(get("/api/v1/platform/nope").status, 404);
+  EXPECT_EQ(get("/api/v1/platform/subsystems/").status, 404);
+  EXPECT_EQ(get("/api/v1/platform/subsystems/redis/extra").status, 404);
+  EXPECT_EQ(get("/api/v1/platformx").status, 404);
+  const auto r = call(router_, make("DELETE", "/metrics"));
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.header("Allow"), "GET, HEAD, OPTIONS");
+  EXPECT_EQ(r.route, "/metrics");
+  const auto heal = call(router_, make("GET", "/api/v1/platform/heal/redis"));
+  EXPECT_EQ(heal.status, 405);
+  EXPECT_EQ(heal.header("Allow"), "POST, OPTIONS");
+  EXPECT_EQ(heal.route, "/api/v1/platform/heal/{subsystem}");
 }
 
 TEST_F(router_test, wrong_method_is_405_with_allow) {

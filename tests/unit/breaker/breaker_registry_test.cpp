@@ -94,6 +94,25 @@ TEST(breaker_registry, apply_adds_new_breakers_closed_in_config_order) {
   EXPECT_EQ(r.find("redis")->state(), breaker_state::open);
 }
 
+TEST(breaker_registry, version_moves_on_every_breaker_change_and_list_change_only) {
+  manual_clock clock;
+  breaker_registry r({named("database"), named("redis", 2)});
+  const auto v0 = r.version();
+  r.apply({named("database"), named("redis", 2)});
+  EXPECT_EQ(r.version(), v0) << "an unchanged reload";
+  r.find("redis")->record_failure(clock.now(), "down");  // a counter, no transition
+  const auto v1 = r.version();
+  EXPECT_GT(v1, v0);
+  r.find("redis")->record_failure(clock.now(), "down");  // closed -> open
+  EXPECT_GT(r.version(), v1);
+  const auto v2 = r.version();
+  r.apply({named("database")});
+  EXPECT_GT(r.version(), v2) << "a breaker left the list";
+  const auto copies = r.snapshot_copies_for_test();
+  (void)r.version();
+  EXPECT_EQ(r.snapshot_copies_for_test(), copies);
+}
+
 TEST(breaker_registry, apply_drops_removed_breakers_but_holders_keep_them) {
   manual_clock clock;
   breaker_registry r({named("database"), named("redis")});
