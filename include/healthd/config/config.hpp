@@ -1,7 +1,7 @@
 #pragma once
 // The daemon's configuration: every key a user can write, with its default, in one place. docs/configuration.md
-// documents each field here; src/config/loader.cpp is the only code that reads the JSON, and
-// healthd/config/schema.hpp lists the keys it accepts.
+// documents each field here; the loader (src/config/loader.cpp and its section readers, src/config/*_section.cpp)
+// is the only code that reads the JSON, and healthd/config/schema.hpp lists the keys it accepts.
 //
 // A `daemon_config` is an immutable value after loading; share it as `std::shared_ptr<const daemon_config>`.
 // Every struct but daemon_config compares with == so that a reload can tell what changed.
