@@ -176,7 +176,8 @@ std::int64_t as_integer(const json& value, const std::string& path, std::int64_t
   const auto expected = "expected an integer in " + std::to_string(low) + ".." + std::to_string(high);
   if (value.is_number_unsigned()) {
     const auto v = value.get<std::uint64_t>();
-    if (v > static_cast<std::uint64_t>(high) || static_cast<std::int64_t>(v) < low)
+    // Compared as unsigned while it may exceed INT64_MAX; converted only once it is known to fit.
+    if (high < 0 || v > static_cast<std::uint64_t>(high) || static_cast<std::int64_t>(v) < low)
       fail(path, expected + ", got " + std::to_string(v));
     return static_cast<std::int64_t>(v);
   }
@@ -187,10 +188,14 @@ std::int64_t as_integer(const json& value, const std::string& path, std::int64_t
   }
   if (value.is_number_float()) {
     const auto v = value.get<double>();
+    // -2^63 and 2^63 are exact doubles; a bound like double(INT64_MAX) is not (it rounds up to 2^63), so the range
+    // is checked in integers, after a conversion known to be defined.
+    constexpr double int64_end = 0x1p63;
     // 5.0 is an integer too; 5.5 is not.
-    if (std::trunc(v) != v || v < static_cast<double>(low) || v > static_cast<double>(high))
-      fail(path, expected + ", got " + format_number(v));
-    return static_cast<std::int64_t>(v);
+    if (std::trunc(v) != v || v < -int64_end || v >= int64_end) fail(path, expected + ", got " + format_number(v));
+    const auto integer = static_cast<std::int64_t>(v);
+    if (integer < low || integer > high) fail(path, expected + ", got " + format_number(v));
+    return integer;
   }
   fail(path, expected + ", got " + std::string(type_name(value)));
 }
