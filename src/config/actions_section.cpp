@@ -1,6 +1,7 @@
 // Heal actions (a subsystem's `heal.actions` and a maintenance task's `action`), one reader per action type, and a
 // subsystem's `heal` object.
 
+#include "secret_rules.hpp"
 #include "sections.hpp"
 
 namespace healthd::config::detail {
@@ -11,6 +12,7 @@ http_action read_http_action(object_reader& r, context& ctx) {
   http_action a;
   a.url = required_string(r, "url", "an http:// or https:// URL");
   check_url(a.url, r.path_of("url"), {"http", "https"}, "http://127.0.0.1:9104/refresh");
+  add_url_secrets(a.url, ctx.secrets);
   r.read("method", a.method);
   check_method(a.method, r.path_of("method"));
   read_headers(r, a.headers, ctx);

@@ -1,5 +1,7 @@
 #include "env_substitution.hpp"
 
+#include "secret_rules.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -42,7 +44,7 @@ std::string substitute_string(std::string_view text, const std::string& path, co
            "digits and _");
     if (auto value = env(std::string(name))) {
       out += *value;
-      secrets.add(std::move(*value));
+      if (names_a_secret(name)) secrets.add(std::move(*value));
     } else if (dash != std::string_view::npos) {
       out += inner.substr(dash + 2);
     } else {

@@ -14,9 +14,10 @@ namespace healthd::config::detail {
 // Letters, digits and _, not starting with a digit.
 [[nodiscard]] bool is_env_name(std::string_view name);
 
-// Replaces `${NAME}` and `${NAME:-default}` in every string value (not in keys) and turns `$${` into `${`. Each
-// value taken from the environment is added to `secrets`. An unset variable without a default is a config_error at
-// the string's path.
+// Replaces `${NAME}` and `${NAME:-default}` in every string value (not in keys) and turns `$${` into `${`. A value
+// taken from a variable whose name names a secret (secret_rules.hpp: PASS, SECRET, TOKEN, KEY, CREDENTIAL) is added
+// to `secrets`; others (hosts, ports, paths) stay visible, unless a structural rule finds them later. An unset variable
+// without a default is a config_error at the string's path.
 void substitute_env(json& value, const std::string& path, const env_lookup& env, secret_set& secrets);
 
 }  // namespace healthd::config::detail

@@ -1,6 +1,7 @@
 // Subsystem probes, one reader per probe type, and the parts actions of the same protocol share (redis endpoint,
 // expect_status, TLS, headers).
 
+#include "secret_rules.hpp"
 #include "sections.hpp"
 
 #include <algorithm>
@@ -84,9 +85,10 @@ void read_tls(object_reader& r, std::optional<std::string>& ca_file, bool& insec
   r.read("insecure_skip_verify", insecure_skip_verify);
 }
 
-void read_headers(object_reader& r, std::map<std::string, std::string>& headers, context& /*ctx*/) {
+void read_headers(object_reader& r, std::map<std::string, std::string>& headers, context& ctx) {
   r.read("headers", headers);
   check_headers(headers, r.path_of("headers"));
+  add_header_secrets(headers, ctx.secrets);
 }
 
 namespace {
@@ -133,6 +135,7 @@ http_probe read_http_probe(object_reader& r, context& ctx) {
   http_probe p;
   p.url = required_string(r, "url", "an http:// or https:// URL");
   check_url(p.url, r.path_of("url"), {"http", "https"}, "http://127.0.0.1:8089/health");
+  add_url_secrets(p.url, ctx.secrets);
   r.read("method", p.method);
   check_method(p.method, r.path_of("method"));
   read_headers(r, p.headers, ctx);
@@ -152,6 +155,7 @@ websocket_probe read_websocket_probe(object_reader& r, context& ctx) {
   websocket_probe p;
   p.url = required_string(r, "url", "a ws:// or wss:// URL");
   check_url(p.url, r.path_of("url"), {"ws", "wss"}, "ws://127.0.0.1:9105/ws");
+  add_url_secrets(p.url, ctx.secrets);
   r.read("send", p.send);
   r.read("expect", p.expect);
   read_headers(r, p.headers, ctx);

@@ -7,6 +7,7 @@
 #include "healthd/config/loader.hpp"
 
 #include "reader.hpp"
+#include "secret_rules.hpp"
 
 #include <cstddef>
 #include <initializer_list>
@@ -100,12 +101,13 @@ void read_optional_non_empty(object_reader& r, std::string_view key, std::option
 
 // argv and env of an exec probe or action.
 template <typename Exec>
-[[nodiscard]] Exec read_exec(object_reader& r, context& /*ctx*/) {
+[[nodiscard]] Exec read_exec(object_reader& r, context& ctx) {
   Exec e;
   e.argv = as_string_array(r.require("argv", "a non-empty array of strings"), r.path_of("argv"));
   check_argv(e.argv, r.path_of("argv"));
   r.read("env", e.env);
   check_env_map(e.env, r.path_of("env"));
+  add_env_secrets(e.env, ctx.secrets);
   return e;
 }
 
