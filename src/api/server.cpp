@@ -27,7 +27,6 @@
 #include <limits>
 #include <mutex>
 #include <string>
-#include <sys/resource.h>
 #include <system_error>
 #include <unordered_set>
 #include <utility>
@@ -136,28 +135,6 @@ struct connection {
 
 }  // namespace
 
-server_options server_options_from(const config::server_config& server) {
-  const auto address = config::parse_listen_address(server.listen);
-  if (!address) throw config::config_error("server.listen", "expected HOST:PORT with a port in 1..65535");
-  server_options options;
-  options.host = address->host;
-  options.port = address->port;
-  options.max_connections = static_cast<std::size_t>(std::max(server.max_connections, 1));
-  return options;
-}
-
-std::uint64_t raise_open_file_limit() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
-  if (limit.rlim_cur < limit.rlim_max) {
-    rlimit raised = limit;
-    // An unlimited hard limit cannot be the soft one for descriptors (the kernel caps it at fs.nr_open).
-    raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? std::max<rlim_t>(limit.rlim_cur, 1U << 20U) : limit.rlim_max;
-    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
-  }
-  return limit.rlim_cur == RLIM_INFINITY ? std::numeric_limits<std::uint32_t>::max() : limit.rlim_cur;
-}
-
 std::size_t connection_cap(std::size_t configured, std::uint64_t open_file_limit) noexcept {
   const std::uint64_t reserve = std::clamp<std::uint64_t>(open_file_limit / 10, 32, 1024);
   const std::uint64_t room = open_file_limit > reserve ? open_file_limit - reserve : 1;
@@ -178,11 +155,12 @@ public:
         limit_(options_.max_connections) {}
 
   void start() {
-    const auto file_limit = raise_open_file_limit();
-    limit_ = connection_cap(options_.max_connections, file_limit);
-    if (limit_ < options_.max_connections) {
-      spdlog::warn("open-file limit {} allows {} HTTP connections, not the configured {}", file_limit, limit_,
-                   options_.max_connections);
+    if (const auto file_limit = options_.open_file_limit) {
+      limit_ = connection_cap(options_.max_connections, *file_limit);
+      if (limit_ < options_.max_connections) {
+        spdlog::warn("open-file limit {} allows {} HTTP connections, not the configured {}", *file_limit, limit_,
+                     options_.max_connections);
+      }
     }
     try {
       // A host name ("localhost") resolves to its first address; a numeric one is taken as is.

@@ -5,6 +5,7 @@
 #include "healthd/api/router.hpp"
 #include "healthd/api/server.hpp"
 #include "healthd/api/static_files.hpp"
+#include "healthd/app/server_options.hpp"
 #include "healthd/breaker/breaker_registry.hpp"
 #include "healthd/config/loader.hpp"
 #include "healthd/core/clock.hpp"
@@ -245,7 +246,7 @@ int run_daemon(const daemon_options& options) {
   std::optional<std::string> admin_token;
   try {
     cfg = std::make_shared<const config::daemon_config>(load_effective_config(options));
-    server_options = api::server_options_from(cfg->server);
+    server_options = server_options_from(cfg->server);
     admin_token = api::load_admin_token(cfg->server, config::process_env);
   } catch (const config::config_error& e) {
     spdlog::error("invalid config {}: {}", options.config_file.string(), e.what());
@@ -254,6 +255,8 @@ int run_daemon(const daemon_options& options) {
     spdlog::error("invalid config {}: {}", options.config_file.string(), e.what());
     return exit_config_error;
   }
+  // Before the pool, the probes and the server open descriptors: the server's connection cap is measured from it.
+  server_options.open_file_limit = raise_open_file_limit();
   spdlog::info("platform-healthd {} starting with {}", version_string, options.config_file.string());
   std::istringstream description(describe_config(*cfg));
   for (std::string line; std::getline(description, line);)

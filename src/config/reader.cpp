@@ -149,72 +149,6 @@ json parse_json_text(std::string_view text) {
   }
 }
 
-// ---- ${VAR} substitution -------------------------------------------------------------------------------------
-
-bool is_env_name(std::string_view name) {
-  if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front())) != 0) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; });
-}
-
-namespace {
-
-std::string substitute_string(std::string_view text, const std::string& path, const env_lookup& env,
-                              secret_set& secrets) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '$') {
-      out.push_back(text[i]);
-      continue;
-    }
-    if (text.substr(i, 3) == "$${") {
-      out += "${";
-      i += 2;
-      continue;
-    }
-    if (text.substr(i, 2) != "${") {
-      out.push_back('$');
-      continue;
-    }
-    const auto close = text.find('}', i + 2);
-    if (close == std::string_view::npos) fail(path, "unterminated ${ (write ${NAME}, or $${ for a literal ${)");
-    const auto inner = text.substr(i + 2, close - i - 2);
-    const auto dash = inner.find(":-");
-    const auto name = inner.substr(0, dash);
-    if (!is_env_name(name))
-      fail(path,
-           "invalid variable reference in ${...}: expected ${NAME} or ${NAME:-default}, NAME of letters, "
-           "digits and _");
-    if (auto value = env(std::string(name))) {
-      out += *value;
-      secrets.add(std::move(*value));
-    } else if (dash != std::string_view::npos) {
-      out += inner.substr(dash + 2);
-    } else {
-      fail(path, "environment variable " + std::string(name) + " is not set (used as ${" + std::string(name) +
-                     "}; write ${" + std::string(name) + ":-default} to make it optional)");
-    }
-    i = close;
-  }
-  return out;
-}
-
-}  // namespace
-
-void substitute_env(json& value, const std::string& path, const env_lookup& env, secret_set& secrets) {
-  if (value.is_string()) {
-    const auto& text = value.get_ref<const std::string&>();
-    if (text.find('$') != std::string::npos) value = substitute_string(text, path, env, secrets);
-  } else if (value.is_object()) {
-    for (auto& [key, child] : value.items())
-      substitute_env(child, child_path(path, key), env, secrets);
-  } else if (value.is_array()) {
-    for (std::size_t i = 0; i < value.size(); ++i)
-      substitute_env(value[i], index_path(path, i), env, secrets);
-  }
-}
-
 // ---- values --------------------------------------------------------------------------------------------------
 
 bool number_range::contains(double v) const noexcept {
@@ -242,7 +176,8 @@ std::int64_t as_integer(const json& value, const std::string& path, std::int64_t
   const auto expected = "expected an integer in " + std::to_string(low) + ".." + std::to_string(high);
   if (value.is_number_unsigned()) {
     const auto v = value.get<std::uint64_t>();
-    if (v > static_cast<std::uint64_t>(high) || static_cast<std::int64_t>(v) < low)
+    // Compared as unsigned while it may exceed INT64_MAX; converted only once it is known to fit.
+    if (high < 0 || v > static_cast<std::uint64_t>(high) || static_cast<std::int64_t>(v) < low)
       fail(path, expected + ", got " + std::to_string(v));
     return static_cast<std::int64_t>(v);
   }
@@ -253,10 +188,14 @@ std::int64_t as_integer(const json& value, const std::string& path, std::int64_t
   }
   if (value.is_number_float()) {
     const auto v = value.get<double>();
+    // -2^63 and 2^63 are exact doubles; a bound like double(INT64_MAX) is not (it rounds up to 2^63), so the range
+    // is checked in integers, after a conversion known to be defined.
+    constexpr double int64_end = 0x1p63;
     // 5.0 is an integer too; 5.5 is not.
-    if (std::trunc(v) != v || v < static_cast<double>(low) || v > static_cast<double>(high))
-      fail(path, expected + ", got " + format_number(v));
-    return static_cast<std::int64_t>(v);
+    if (std::trunc(v) != v || v < -int64_end || v >= int64_end) fail(path, expected + ", got " + format_number(v));
+    const auto integer = static_cast<std::int64_t>(v);
+    if (integer < low || integer > high) fail(path, expected + ", got " + format_number(v));
+    return integer;
   }
   fail(path, expected + ", got " + std::string(type_name(value)));
 }

@@ -3,7 +3,7 @@
 // that checks every object's keys against healthd/config/schema.hpp. Every failure is a config_error whose text is
 // "<json.path>: <what was expected>"; string values are never echoed except through `quoted`, which redacts secrets.
 
-#include "healthd/config/loader.hpp"
+#include "healthd/config/config_error.hpp"
 #include "healthd/config/schema.hpp"
 #include "healthd/core/secrets.hpp"
 
@@ -39,14 +39,6 @@ using json = nlohmann::ordered_json;
 
 // Parses JSON with comments; a syntax error reports line and column, a key given twice in one object its path.
 [[nodiscard]] json parse_json_text(std::string_view text);
-
-// Letters, digits and _, not starting with a digit.
-[[nodiscard]] bool is_env_name(std::string_view name);
-
-// Replaces `${NAME}` and `${NAME:-default}` in every string value (not in keys) and turns `$${` into `${`. Each
-// value taken from the environment is added to `secrets`. An unset variable without a default is a config_error at
-// the string's path.
-void substitute_env(json& value, const std::string& path, const env_lookup& env, secret_set& secrets);
 
 // A closed or open interval of numbers, for range errors ("a number > 0 and <= 86400").
 struct number_range {

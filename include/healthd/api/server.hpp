@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace healthd::api {
@@ -35,14 +36,10 @@ struct server_options {
   std::chrono::milliseconds write_timeout{10'000};
   std::chrono::milliseconds shutdown_grace{5'000};  // in-flight requests get this long to finish
   std::chrono::milliseconds accept_backoff{100};    // pause accepting after EMFILE/ENFILE
+  // The process's soft RLIMIT_NOFILE, which caps the connections (connection_cap). The app raises and measures it
+  // (app::raise_open_file_limit); unset, connections are capped by max_connections alone.
+  std::optional<std::uint64_t> open_file_limit;
 };
-
-// `server.listen`, `server.max_connections` and the documented limits. Throws config::config_error (path
-// "server.listen") for an address that does not parse; the loader normally rejected it already.
-[[nodiscard]] server_options server_options_from(const config::server_config& server);
-
-// Raises the soft RLIMIT_NOFILE to the hard limit; returns the soft limit now in force.
-std::uint64_t raise_open_file_limit();
 
 // The connection cap actually used: `configured`, but below the open-file limit with room for the daemon's other
 // descriptors (probes, logs, the audit file): a tenth of the limit, at least 32 and at most 1024.
@@ -60,7 +57,7 @@ public:
   http_server(const http_server&) = delete;
   http_server& operator=(const http_server&) = delete;
 
-  // Raises the open-file limit, binds, listens and starts accepting on the executor. Throws std::system_error when
+  // Binds, listens and starts accepting on the executor. Throws std::system_error when
   // the address cannot be resolved or bound.
   void start();
 

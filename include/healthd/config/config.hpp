@@ -1,7 +1,7 @@
 #pragma once
 // The daemon's configuration: every key a user can write, with its default, in one place. docs/configuration.md
-// documents each field here; src/config/loader.cpp is the only code that reads the JSON, and
-// healthd/config/schema.hpp lists the keys it accepts.
+// documents each field here; the loader (src/config/loader.cpp and its section readers, src/config/*_section.cpp)
+// is the only code that reads the JSON, and healthd/config/schema.hpp lists the keys it accepts.
 //
 // A `daemon_config` is an immutable value after loading; share it as `std::shared_ptr<const daemon_config>`.
 // Every struct but daemon_config compares with == so that a reload can tell what changed.
@@ -283,8 +283,10 @@ struct daemon_config {
   std::vector<breaker_config> breakers;      // in file order
   std::vector<subsystem_config> subsystems;  // in file order
   std::vector<maintenance_task> maintenance;
-  // Every `${VAR}` value, every conninfo password (postgres probes, sql actions) and the values of the variables
-  // named by redis `password_env` and `server.admin_token_env` when they are set.
+  // Redacted from every message, detail and error (docs/configuration.md, "Secrets"): conninfo passwords, header
+  // values, URL userinfo and query values, exec `env` values, the values of variables named by `*_env` keys, and
+  // `${VAR}` values whose variable name names a secret; structured values of unremarkable names only from 8
+  // characters on. Other `${VAR}` values (hosts, ports) are not secrets.
   secret_set secrets;
 
   [[nodiscard]] const subsystem_config* find_subsystem(std::string_view name) const noexcept;

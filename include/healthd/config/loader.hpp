@@ -3,25 +3,15 @@
 // `subsystems.redis.breaker: unknown breaker "rediss" (known: database, redis)`. Error texts never contain a secret.
 
 #include "healthd/config/config.hpp"
+#include "healthd/config/config_error.hpp"
 
 #include <filesystem>
 #include <functional>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
 namespace healthd::config {
-
-class config_error : public std::runtime_error {
-public:
-  config_error(std::string path, const std::string& message)
-      : std::runtime_error(path.empty() ? message : path + ": " + message), path_(std::move(path)) {}
-  [[nodiscard]] const std::string& path() const noexcept { return path_; }
-
-private:
-  std::string path_;
-};
 
 // Looks up an environment variable; nullopt when unset. Injected so tests need not touch the process environment.
 using env_lookup = std::function<std::optional<std::string>(const std::string& name)>;

@@ -1,6 +1,6 @@
 #pragma once
-// Secrets (conninfo passwords, values substituted from `${VAR}`) must never reach a message, a log line, the API
-// or `--check` output. Every text that may carry one passes through `secret_set::redact`.
+// Secrets (conninfo passwords, tokens in headers and URLs, ...; the config decides which, docs/configuration.md)
+// must never reach a message, a log line, the API or `--check` output. Every text that may carry one passes through `secret_set::redact`.
 
 #include <nlohmann/json.hpp>
 

@@ -3,6 +3,7 @@
 #include "config_test_support.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <string>
 #include <vector>
@@ -102,14 +103,111 @@ TEST(env_substitution, malformed_references_are_errors) {
 
 // ---- secrets -------------------------------------------------------------------------------------------------
 
-TEST(config_secrets, substituted_values_are_secrets) {
+// What a probe or action does with a text from a peer, a child or a library before it reaches a message or the API's
+// `details`: the config's secret set redacts it (probe_support.cpp `finish`, the actions' messages).
+bool hidden(const daemon_config& cfg, const std::string& value) {
+  const auto message = cfg.secrets.sanitize("peer said: " + value + ".");
+  const auto detail = sanitize_json(nlohmann::json{{"answer", value}, {value, 1}}, cfg.secrets).dump();
+  return message.find(value) == std::string::npos && detail.find(value) == std::string::npos;
+}
+
+bool shown(const daemon_config& cfg, const std::string& value) {
+  return cfg.secrets.sanitize("peer said: " + value + ".") == "peer said: " + value + ".";
+}
+
+TEST(config_secrets, variables_named_as_secrets_are_secrets) {
+  const auto cfg = parse_config(R"({"subsystems": {"s": {"probe": {"type": "exec",
+      "argv": ["/bin/check", "${API_TOKEN}", "${db_password}", "${MySecret}", "${SIGNING_KEY}", "${GCP_CREDENTIALS}",
+               "${PGPASS}"]}}}})",
+                                env_of({{"API_TOKEN", "t0k3n"},
+                                        {"db_password", "pw1"},
+                                        {"MySecret", "s3"},
+                                        {"SIGNING_KEY", "k3y"},
+                                        {"GCP_CREDENTIALS", "/run/creds.json"},
+                                        {"PGPASS", "pgpw"}}));
+  EXPECT_EQ(std::get<exec_probe>(cfg.subsystems.at(0).probe.options).argv.at(1), "t0k3n");
+  for (const std::string value : {"t0k3n", "pw1", "s3", "k3y", "/run/creds.json", "pgpw"}) {
+    SCOPED_TRACE(value);
+    EXPECT_TRUE(hidden(cfg, value));
+  }
+}
+
+TEST(config_secrets, hosts_ports_and_paths_from_variables_stay_visible) {
+  const auto cfg = parse_config(R"({"server": {"static_dir": "${WWW_DIR}"}, "subsystems": {
+      "redis": {"probe": {"type": "redis", "host": "${REDIS_HOST}"}},
+      "api": {"probe": {"type": "http", "url": "http://${API_HOST}:${API_PORT}/health"}},
+      "tcp": {"probe": {"type": "tcp", "host": "${TCP_HOST:-fallback}", "port": 7}}}})",
+                                env_of({{"REDIS_HOST", "redis.internal"},
+                                        {"API_HOST", "10.1.2.3"},
+                                        {"API_PORT", "8443"},
+                                        {"WWW_DIR", "/srv/www"},
+                                        {"TCP_HOST", "db1"}}));
+  EXPECT_EQ(std::get<redis_probe>(cfg.subsystems.at(0).probe.options).host, "redis.internal");
+  EXPECT_TRUE(cfg.secrets.empty());
+  EXPECT_TRUE(shown(cfg, "connected to redis.internal:6379"));
+  EXPECT_TRUE(shown(cfg, "connect 10.1.2.3:8443: connection refused"));
+  EXPECT_TRUE(shown(cfg, "/srv/www"));
+  EXPECT_TRUE(shown(cfg, "db1"));
+}
+
+TEST(config_secrets, header_values_are_secrets) {
   const auto cfg = parse_config(R"({"subsystems": {"s": {"probe": {"type": "http", "url": "http://h/",
-      "headers": {"Authorization": "Bearer ${TOKEN}"}}}}})",
-                                env_of({{"TOKEN", "sekrit-token"}}));
-  EXPECT_EQ(std::get<http_probe>(cfg.subsystems.at(0).probe.options).headers.at("Authorization"),
-            "Bearer sekrit-token");
-  EXPECT_EQ(cfg.secrets.size(), 1U);
-  EXPECT_EQ(cfg.secrets.redact("Bearer sekrit-token"), "Bearer ***");
+      "headers": {"Authorization": "Bearer ${BEARER}", "X-Api-Key": "k1", "Cookie": "sid=c00k",
+                  "X-Tenant-Id": "tenant-0042-blue"}},
+      "heal": {"actions": [{"type": "http", "url": "http://h/refresh", "headers": {"X-Auth": "act"}}]}}}})",
+                                env_of({{"BEARER", "sekrit"}}));
+  EXPECT_EQ(std::get<http_probe>(cfg.subsystems.at(0).probe.options).headers.at("Authorization"), "Bearer sekrit");
+  EXPECT_EQ(cfg.secrets.redact("Bearer sekrit"), "***");
+  // The credential after the scheme too, from a variable whose name says nothing.
+  for (const std::string value : {"sekrit", "k1", "sid=c00k", "tenant-0042-blue", "act"}) {
+    SCOPED_TRACE(value);
+    EXPECT_TRUE(hidden(cfg, value));
+  }
+}
+
+TEST(config_secrets, short_and_content_negotiation_header_values_do_not_blank_other_text) {
+  const auto cfg = parse_config(R"({"subsystems": {"s": {"probe": {"type": "websocket", "url": "ws://h/",
+      "headers": {"Accept": "application/json", "User-Agent": "platform-healthd/0.1", "X-Env": "prod"}}}}})",
+                                no_env);
+  EXPECT_TRUE(cfg.secrets.empty());
+  EXPECT_TRUE(shown(cfg, "content-type application/json, env prod"));
+}
+
+TEST(config_secrets, url_userinfo_is_a_secret) {
+  const auto cfg = parse_config(R"({"subsystems": {
+      "a": {"probe": {"type": "http", "url": "https://svc:pa%24w0rd@h/health"}},
+      "b": {"probe": {"type": "websocket", "url": "wss://ghp_tok@h/ws"}},
+      "c": {"probe": {"type": "tcp", "host": "h", "port": 1},
+            "heal": {"actions": [{"type": "http", "url": "http://ops:act-pw@h/restart"}]}}}})",
+                                no_env);
+  for (const std::string value : {"pa$w0rd", "pa%24w0rd", "svc:pa%24w0rd", "ghp_tok", "act-pw"}) {
+    SCOPED_TRACE(value);
+    EXPECT_TRUE(hidden(cfg, value));
+  }
+  EXPECT_TRUE(shown(cfg, "user svc"));  // like a conninfo's user, the name alone is not a secret
+}
+
+TEST(config_secrets, url_query_values_are_secrets_by_name_or_length) {
+  const auto cfg = parse_config(R"({"subsystems": {"s": {"probe": {"type": "http",
+      "url": "http://h/x?api_key=abc&page=1&format=json&cursor=c0ffee-1234-5678&sig=a%2Fb%2Fc%2Fd%2Fe#top"}}}})",
+                                no_env);
+  for (const std::string value : {"abc", "c0ffee-1234-5678", "a/b/c/d/e", "a%2Fb%2Fc%2Fd%2Fe"}) {
+    SCOPED_TRACE(value);
+    EXPECT_TRUE(hidden(cfg, value));
+  }
+  EXPECT_TRUE(shown(cfg, "page 1 of 10 as json"));
+}
+
+TEST(config_secrets, exec_env_values_are_secrets_by_name_or_length) {
+  const auto cfg = parse_config(R"({"subsystems": {"s": {"probe": {"type": "exec", "argv": ["/bin/check"],
+      "env": {"PGPASSWORD": "pw", "LANG": "C", "CHECK_CONFIG": "/etc/check/check.conf"}},
+      "heal": {"actions": [{"type": "exec", "argv": ["/bin/fix"], "env": {"API_KEY": "k"}}]}}}})",
+                                no_env);
+  for (const std::string value : {"pw", "/etc/check/check.conf", "k"}) {
+    SCOPED_TRACE(value);
+    EXPECT_TRUE(hidden(cfg, value));
+  }
+  EXPECT_TRUE(shown(cfg, "Connection refused (LANG=C)"));
 }
 
 TEST(config_secrets, defaults_of_unset_variables_are_not_secrets) {
@@ -127,9 +225,13 @@ TEST(config_secrets, conninfo_passwords_of_probes_and_sql_actions_are_secrets) {
                                 no_env);
   EXPECT_EQ(cfg.secrets.size(), 3U);
   EXPECT_EQ(cfg.secrets.redact("pr0be-pw action-pw maint pw"), "*** *** ***");
+  for (const std::string value : {"pr0be-pw", "action-pw", "maint pw"}) {
+    SCOPED_TRACE(value);
+    EXPECT_TRUE(hidden(cfg, value));
+  }
 }
 
-TEST(config_secrets, redis_password_and_admin_token_from_env_are_secrets) {
+TEST(config_secrets, values_read_through_env_keys_are_secrets) {
   const auto cfg = parse_config(R"({"server": {"admin_token_env": "ADMIN"},
       "subsystems": {"r": {"probe": {"type": "redis", "password_env": "RPW"},
                            "heal": {"actions": [{"type": "redis", "argv": ["PING"],
@@ -137,6 +239,10 @@ TEST(config_secrets, redis_password_and_admin_token_from_env_are_secrets) {
                                 env_of({{"ADMIN", "adm1n"}, {"RPW", "redis-pw"}, {"RPW2", "other-pw"}}));
   EXPECT_EQ(cfg.secrets.size(), 3U);
   EXPECT_EQ(cfg.secrets.redact("adm1n redis-pw other-pw"), "*** *** ***");
+  for (const std::string value : {"adm1n", "redis-pw", "other-pw"}) {
+    SCOPED_TRACE(value);
+    EXPECT_TRUE(hidden(cfg, value));
+  }
 }
 
 TEST(config_secrets, default_admin_token_variable_is_a_secret_when_set) {

@@ -249,6 +249,14 @@ TEST(config_loader, integer_written_as_whole_float_is_accepted) {
   EXPECT_EQ(parse_config(R"({"server": {"threads": 4.0}})", no_env).server.threads, 4);
 }
 
+TEST(config_loader, largest_whole_floats_below_the_integer_limit_are_accepted) {
+  // 2^63 - 1024, the largest double below 2^63: in range, and exactly representable as an int64.
+  const auto cfg = parse_config(
+      R"({"subsystems": {"s": {"probe": {"type": "file", "path": "/x", "min_size_bytes": 9223372036854774784.0}}}})",
+      no_env);
+  EXPECT_EQ(std::get<file_probe>(cfg.subsystems.at(0).probe.options).min_size_bytes, 9223372036854774784);
+}
+
 TEST(config_loader, null_clears_optional_strings) {
   const auto cfg = parse_config(R"({"server": {"admin_token_env": null}})", no_env);
   EXPECT_FALSE(cfg.server.admin_token_env);

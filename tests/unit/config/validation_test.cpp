@@ -343,7 +343,17 @@ INSTANTIATE_TEST_SUITE_P(
         invalid_case{"file_max_age_zero", probe(R"({"type": "file", "path": "/x", "max_age_s": 0})"),
                      "subsystems.s.probe.max_age_s: expected a number > 0 and <= 31622400, got 0"},
         invalid_case{"file_min_size_negative", probe(R"({"type": "file", "path": "/x", "min_size_bytes": -1})"),
-                     "subsystems.s.probe.min_size_bytes: expected an integer in 0..9223372036854775807, got -1"}),
+                     "subsystems.s.probe.min_size_bytes: expected an integer in 0..9223372036854775807, got -1"},
+        // 2^63 as a double equals double(INT64_MAX), so a range check in doubles let it through to an overflowing
+        // conversion (undefined behaviour; -9223372036854775808 on x86-64).
+        invalid_case{"file_min_size_two_to_the_63",
+                     probe(R"({"type": "file", "path": "/x", "min_size_bytes": 9.223372036854775808e18})"),
+                     "subsystems.s.probe.min_size_bytes: expected an integer in 0..9223372036854775807, got "
+                     "9223372036854775808"},
+        invalid_case{"file_min_size_huge", probe(R"({"type": "file", "path": "/x", "min_size_bytes": 1e30})"),
+                     "subsystems.s.probe.min_size_bytes: expected an integer in 0..9223372036854775807, got 1e+30"},
+        invalid_case{"file_min_size_huge_negative", probe(R"({"type": "file", "path": "/x", "min_size_bytes": -1e30})"),
+                     "subsystems.s.probe.min_size_bytes: expected an integer in 0..9223372036854775807, got -1e+30"}),
     case_name);
 
 // ---- heal and actions ----------------------------------------------------------------------------------------

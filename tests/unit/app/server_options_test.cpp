@@ -1,19 +1,13 @@
-#include "healthd/api/server.hpp"
-#include "healthd/config/loader.hpp"
+#include "healthd/app/server_options.hpp"
+
+#include "healthd/config/config_error.hpp"
 
 #include <gtest/gtest.h>
 
-namespace healthd::api {
-namespace {
+#include <sys/resource.h>
 
-TEST(connection_cap, stays_below_the_open_file_limit) {
-  EXPECT_EQ(connection_cap(10000, 1024), 922U);  // reserve 102
-  EXPECT_EQ(connection_cap(10000, 200), 168U);   // reserve at least 32
-  EXPECT_EQ(connection_cap(10000, 1048576), 10000U);
-  EXPECT_EQ(connection_cap(10000, 10500), 9476U);  // reserve at most 1024
-  EXPECT_EQ(connection_cap(10000, 100000), 10000U);
-  EXPECT_EQ(connection_cap(10000, 20), 1U);  // never zero
-}
+namespace healthd::app {
+namespace {
 
 TEST(server_options_from, takes_listen_address_and_connection_limit) {
   config::server_config server;
@@ -28,6 +22,7 @@ TEST(server_options_from, takes_listen_address_and_connection_limit) {
   EXPECT_EQ(options.header_timeout, std::chrono::seconds{10});
   EXPECT_EQ(options.idle_timeout, std::chrono::seconds{30});
   EXPECT_EQ(options.shutdown_grace, std::chrono::seconds{5});
+  EXPECT_FALSE(options.open_file_limit);  // measured by raise_open_file_limit, not from the config
 }
 
 TEST(server_options_from, bad_listen_address_names_the_key) {
@@ -41,5 +36,18 @@ TEST(server_options_from, bad_listen_address_names_the_key) {
   }
 }
 
+TEST(raise_open_file_limit, soft_limit_reaches_the_hard_one) {
+  rlimit before{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &before), 0);
+  const auto reported = raise_open_file_limit();
+  rlimit after{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &after), 0);
+  EXPECT_GE(after.rlim_cur, before.rlim_cur);
+  if (before.rlim_max != RLIM_INFINITY) {
+    EXPECT_EQ(after.rlim_cur, before.rlim_max);
+    EXPECT_EQ(reported, after.rlim_cur);
+  }
+}
+
 }  // namespace
-}  // namespace healthd::api
+}  // namespace healthd::app
