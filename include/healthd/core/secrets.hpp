@@ -1,6 +1,7 @@
 #pragma once
 // Secrets (conninfo passwords, tokens in headers and URLs, ...; the config decides which, docs/configuration.md)
-// must never reach a message, a log line, the API or `--check` output. Every text that may carry one passes through `secret_set::redact`.
+// must never reach a message, a log line, the API or `--check` output. Every text that may carry one passes through
+// `secret_set::redact`.
 
 #include <nlohmann/json.hpp>
 
