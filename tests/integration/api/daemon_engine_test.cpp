@@ -368,6 +368,58 @@ TEST(daemon_engine, killed_redis_is_not_healthy_in_the_api_well_before_the_next_
   EXPECT_EQ(d.process.wait_exit(10s), 0) << d.log_text();
 }
 
+// POST /heal past its deadline through the real engine: the forced heal queues behind a probe round (which the
+// probe announces by touching a file), then its verification probe takes as long again, so the heal needs about
+// 2 x 3.8 s while the request's deadline is 200 ms (action) + 4000 ms (probe) + 2 s. The answer is 504, the heal is
+// not cancelled, and its entry reaches the healing log afterwards.
+TEST(daemon_engine, heal_past_its_deadline_answers_504_and_its_entry_is_logged_when_it_ends) {
+  scratch_dir scratch;
+  const auto started = scratch.path() / "round-started";
+  const auto token = scratch.path() / "token";
+  std::ofstream(token) << "heal-token\n";
+  live_daemon d(R"({
+  "server": { "listen": "127.0.0.1:1", "static_dir": "/nonexistent/healthd", "admin_token_env": null,
+              "admin_token_file": ")" +
+                token.string() + R"(" },
+  "loops": { "core": 0.5 },
+  "subsystems": {
+    "slow": { "probe": { "type": "exec", "argv": ["/bin/sh", "-c", "touch )" +
+                started.string() + R"(; sleep 3.8"], "timeout_ms": 4000 },
+              "heal": { "actions": [ { "type": "exec", "name": "noop", "argv": ["true"], "timeout_ms": 200 } ] } }
+  }
+})");
+  ASSERT_TRUE(eventually_serving(d.port, 20s)) << d.log_text();
+  // Catch the start of a round: the heal then waits for the rest of it.
+  ASSERT_TRUE(eventually([&] { return fs::exists(started); }, 15s)) << d.log_text();
+  fs::remove(started);
+  ASSERT_TRUE(eventually([&] { return fs::exists(started); }, 15s)) << d.log_text();
+
+  http_test_client client(d.port, 20s);
+  const auto sent = std::chrono::steady_clock::now();
+  const auto reply = client.request("POST", "/api/v1/platform/heal/slow", {{"Authorization", "Bearer heal-token"}},
+                                    R"({"reason":"deadline test"})");
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent);
+  std::printf("[ figure ] POST /heal answered after %lld ms (deadline 6200 ms)\n",
+              static_cast<long long>(waited.count()));
+  ASSERT_EQ(reply.status, 504) << reply.body;
+  const auto error = json::parse(reply.body)["error"];
+  EXPECT_EQ(error["code"], "heal_timeout");
+  EXPECT_TRUE(error["entry_ids"].is_array()) << reply.body;
+  EXPECT_GE(waited, 6200ms);
+
+  const auto manual_entry = [&] {
+    const auto log = get_json(d.port, "/api/v1/platform/healing-log?subsystem=slow&limit=10");
+    if (log.is_null()) return false;
+    for (const auto& entry : log["entries"]) {
+      if (entry["trigger"] == "manual" && entry["verification"] == "passed") return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(eventually(manual_entry, 10s)) << d.log_text();
+  d.process.signal(SIGTERM);
+  EXPECT_EQ(d.process.wait_exit(10s), 0) << d.log_text();
+}
+
 // Runs `promtool check metrics` with `text` on its standard input; its exit status. Its output goes to
 // `scratch`/promtool.out.
 int promtool_check(const std::string& promtool, const fs::path& scratch, const std::string& text) {
