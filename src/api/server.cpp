@@ -3,7 +3,6 @@
 
 #include "healthd/api/server.hpp"
 
-#include "healthd/config/loader.hpp"
 #include "healthd/core/exception_text.hpp"
 
 #include <boost/asio/as_tuple.hpp>

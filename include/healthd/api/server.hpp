@@ -9,7 +9,6 @@
 
 #include "healthd/api/http_message.hpp"
 #include "healthd/api/metrics.hpp"
-#include "healthd/config/config.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
