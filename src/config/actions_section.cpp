@@ -1,7 +1,6 @@
 // Heal actions (a subsystem's `heal.actions` and a maintenance task's `action`), one reader per action type, and a
 // subsystem's `heal` object.
 
-#include "secret_rules.hpp"
 #include "sections.hpp"
 
 namespace healthd::config::detail {
@@ -10,16 +9,7 @@ namespace {
 
 http_action read_http_action(object_reader& r, context& ctx) {
   http_action a;
-  a.url = required_string(r, "url", "an http:// or https:// URL");
-  check_url(a.url, r.path_of("url"), {"http", "https"}, "http://127.0.0.1:9104/refresh");
-  add_url_secrets(a.url, ctx.secrets);
-  r.read("method", a.method);
-  check_method(a.method, r.path_of("method"));
-  read_headers(r, a.headers, ctx);
-  r.read("body", a.body);
-  if (const auto* status = r.find("expect_status"))
-    a.expect_status = read_expect_status(*status, r.path_of("expect_status"));
-  read_tls(r, a.ca_file, a.insecure_skip_verify);
+  read_http_request(r, ctx, a, "http://127.0.0.1:9104/refresh");
   return a;
 }
 

@@ -133,19 +133,10 @@ json_rule read_json_rule(const json& value, const std::string& path) {
 
 http_probe read_http_probe(object_reader& r, context& ctx) {
   http_probe p;
-  p.url = required_string(r, "url", "an http:// or https:// URL");
-  check_url(p.url, r.path_of("url"), {"http", "https"}, "http://127.0.0.1:8089/health");
-  add_url_secrets(p.url, ctx.secrets);
-  r.read("method", p.method);
-  check_method(p.method, r.path_of("method"));
-  read_headers(r, p.headers, ctx);
-  r.read("body", p.body);
-  if (const auto* status = r.find("expect_status"))
-    p.expect_status = read_expect_status(*status, r.path_of("expect_status"));
+  read_http_request(r, ctx, p, "http://127.0.0.1:8089/health");
   r.read("expect_body_contains", p.expect_body_contains);
   if (const auto* rule = r.find("json_rule"); rule != nullptr && !rule->is_null())
     p.rule = read_json_rule(*rule, r.path_of("json_rule"));
-  read_tls(r, p.ca_file, p.insecure_skip_verify);
   r.read("cert_expiry_warn_days", p.cert_expiry_warn_days, 0, 3650);
   r.read("max_body_bytes", p.max_body_bytes, 1, std::int64_t{1} << 30);
   return p;

@@ -99,6 +99,22 @@ void check_argv(const std::vector<std::string>& argv, const std::string& path);
 void read_optional_non_empty(object_reader& r, std::string_view key, std::optional<std::string>& out,
                              std::string_view expected);
 
+// The request an http probe and an http heal action both send: url (its secrets noted), method, headers, body,
+// expect_status and the TLS keys. `example` is the URL shown when the given one is not usable.
+template <typename HttpRequest>
+void read_http_request(object_reader& r, context& ctx, HttpRequest& out, std::string_view example) {
+  out.url = required_string(r, "url", "an http:// or https:// URL");
+  check_url(out.url, r.path_of("url"), {"http", "https"}, example);
+  add_url_secrets(out.url, ctx.secrets);
+  r.read("method", out.method);
+  check_method(out.method, r.path_of("method"));
+  read_headers(r, out.headers, ctx);
+  r.read("body", out.body);
+  if (const auto* status = r.find("expect_status"))
+    out.expect_status = read_expect_status(*status, r.path_of("expect_status"));
+  read_tls(r, out.ca_file, out.insecure_skip_verify);
+}
+
 // argv and env of an exec probe or action.
 template <typename Exec>
 [[nodiscard]] Exec read_exec(object_reader& r, context& ctx) {
