@@ -282,22 +282,8 @@ private:
   }
 
   void arm(const std::shared_ptr<socket_watch>& watch) {
-    if (watch->want_read && !watch->reading) {
-      watch->reading = true;
-      watch->descriptor.async_wait(asio::posix::stream_descriptor::wait_read,
-                                   [self = shared_from_this(), watch](const boost::system::error_code& ec) {
-                                     watch->reading = false;
-                                     if (!ec) self->process(watch, true, false);
-                                   });
-    }
-    if (watch->want_write && !watch->writing) {
-      watch->writing = true;
-      watch->descriptor.async_wait(asio::posix::stream_descriptor::wait_write,
-                                   [self = shared_from_this(), watch](const boost::system::error_code& ec) {
-                                     watch->writing = false;
-                                     if (!ec) self->process(watch, false, true);
-                                   });
-    }
+    if (watch->want_read && !watch->reading) wait(watch, true);
+    if (watch->want_write && !watch->writing) wait(watch, false);
     // Asio's reactor is edge-triggered and drops an edge that came while no wait was queued: a reply that arrived
     // after c-ares drained the socket and before the wait above would otherwise sit there until c-ares's retry.
     pollfd ready{watch->fd, static_cast<short>((watch->want_read ? POLLIN : 0) | (watch->want_write ? POLLOUT : 0)), 0};
@@ -307,6 +293,16 @@ private:
       asio::post(strand_,
                  [self = shared_from_this(), watch, readable, writable] { self->process(watch, readable, writable); });
     }
+  }
+
+  // One wait for readability (`read`) or writability; its completion hands that direction to c-ares.
+  void wait(const std::shared_ptr<socket_watch>& watch, bool read) {
+    (read ? watch->reading : watch->writing) = true;
+    const auto type = read ? asio::posix::stream_descriptor::wait_read : asio::posix::stream_descriptor::wait_write;
+    watch->descriptor.async_wait(type, [self = shared_from_this(), watch, read](const boost::system::error_code& ec) {
+      (read ? watch->reading : watch->writing) = false;
+      if (!ec) self->process(watch, read, !read);
+    });
   }
 
   void process(const std::shared_ptr<socket_watch>& watch, bool readable, bool writable) {
