@@ -22,31 +22,10 @@ bool contains_any(std::string_view name, std::span<const std::string_view> words
                      [&](std::string_view word) { return text.find(word) != std::string::npos; });
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  const auto lower = std::tolower(static_cast<unsigned char>(c));
-  return lower >= 'a' && lower <= 'f' ? lower - 'a' + 10 : -1;
-}
-
-std::string percent_decode(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const int high = text[i] == '%' && i + 2 < text.size() ? hex_value(text[i + 1]) : -1;
-    const int low = high >= 0 ? hex_value(text[i + 2]) : -1;
-    if (low >= 0) {
-      out.push_back(static_cast<char>(high * 16 + low));
-      i += 2;
-    } else {
-      out.push_back(text[i]);
-    }
-  }
-  return out;
-}
-
 // Always a secret: both the text as written and as it reads once decoded may appear in a message.
 void add_always(std::string_view value, secret_set& secrets) {
   secrets.add(std::string(value));
-  secrets.add(percent_decode(value));
+  secrets.add(percent_decode_lenient(value));
 }
 
 void add_named_or_long(std::string_view name, std::string_view value, secret_set& secrets) {
@@ -55,7 +34,8 @@ void add_named_or_long(std::string_view name, std::string_view value, secret_set
     return;
   }
   if (value.size() >= min_incidental_secret_length) secrets.add(std::string(value));
-  if (const auto decoded = percent_decode(value); decoded.size() >= min_incidental_secret_length) secrets.add(decoded);
+  if (const auto decoded = percent_decode_lenient(value); decoded.size() >= min_incidental_secret_length)
+    secrets.add(decoded);
 }
 
 bool is_credential_header(std::string_view name) {

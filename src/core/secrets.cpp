@@ -36,9 +36,7 @@ std::string secret_set::sanitize(std::string_view text, std::size_t max_bytes) c
   return valid_utf8(redact(text), max_bytes);
 }
 
-namespace {
-
-std::string percent_decode(std::string_view text) {
+std::string percent_decode_lenient(std::string_view text) {
   std::string out;
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
@@ -52,6 +50,8 @@ std::string percent_decode(std::string_view text) {
   return out;
 }
 
+namespace {
+
 std::optional<std::string> uri_password(std::string_view uri) {
   const auto scheme_end = uri.find("://");
   const auto rest = uri.substr(scheme_end + 3);
@@ -60,7 +60,7 @@ std::optional<std::string> uri_password(std::string_view uri) {
   if (at != std::string_view::npos) {
     const auto userinfo = authority.substr(0, at);
     const auto colon = userinfo.find(':');
-    if (colon != std::string_view::npos) return percent_decode(userinfo.substr(colon + 1));
+    if (colon != std::string_view::npos) return percent_decode_lenient(userinfo.substr(colon + 1));
   }
   const auto query_pos = rest.find('?');
   if (query_pos == std::string_view::npos) return std::nullopt;
@@ -68,7 +68,7 @@ std::optional<std::string> uri_password(std::string_view uri) {
   while (!query.empty()) {
     const auto amp = query.find('&');
     const auto pair = query.substr(0, amp);
-    if (pair.starts_with("password=")) return percent_decode(pair.substr(9));
+    if (pair.starts_with("password=")) return percent_decode_lenient(pair.substr(9));
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
   }

@@ -37,6 +37,10 @@ private:
 // Every string (and key) in `value` passed through `secrets.sanitize`: redacted and valid UTF-8.
 [[nodiscard]] nlohmann::json sanitize_json(const nlohmann::json& value, const secret_set& secrets);
 
+// %XX escapes decoded where they are well formed, anything else ('%' without two hex digits) kept as written: how
+// a secret written percent-encoded (URL userinfo, a query value) may read in a message.
+[[nodiscard]] std::string percent_decode_lenient(std::string_view text);
+
 // The password in a libpq conninfo, in key=value form (`password=x`, `password='x y'`) or URI form
 // (`postgresql://user:x@host/db`, `?password=x`); nullopt when there is none.
 [[nodiscard]] std::optional<std::string> conninfo_password(std::string_view conninfo);
