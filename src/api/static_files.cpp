@@ -1,6 +1,7 @@
 #include "healthd/api/static_files.hpp"
 
 #include "healthd/api/document_cache.hpp"
+#include "healthd/io/text.hpp"
 
 #define ZLIB_CONST
 #include <algorithm>
@@ -85,14 +86,6 @@ void append_encoded(std::string& out, std::string_view segment) {
       out.push_back(hex[u & 0xfU]);
     }
   }
-}
-
-std::string trimmed(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-    text.remove_suffix(1);
-  return std::string(text);
 }
 
 // An RFC 9110 qvalue in thousandths ("0.5" -> 500); nullopt when malformed.
@@ -365,17 +358,17 @@ bool accepts_gzip(std::string_view accept_encoding) {
     const std::string_view item = accept_encoding.substr(0, comma);
     accept_encoding = comma == std::string_view::npos ? std::string_view{} : accept_encoding.substr(comma + 1);
     const auto semicolon = item.find(';');
-    const auto coding = trimmed(item.substr(0, semicolon));
+    const auto coding = io::trim(item.substr(0, semicolon));
     if (coding.empty()) continue;
     std::optional<int> q = 1000;
     std::string_view params = semicolon == std::string_view::npos ? std::string_view{} : item.substr(semicolon + 1);
     while (!params.empty()) {
       const auto next = params.find(';');
-      const auto param = trimmed(params.substr(0, next));
+      const auto param = io::trim(params.substr(0, next));
       params = next == std::string_view::npos ? std::string_view{} : params.substr(next + 1);
       const auto eq = param.find('=');
-      if (eq == std::string::npos || !iequals(trimmed(std::string_view(param).substr(0, eq)), "q")) continue;
-      q = qvalue(trimmed(std::string_view(param).substr(eq + 1)));
+      if (eq == std::string::npos || !iequals(io::trim(param.substr(0, eq)), "q")) continue;
+      q = qvalue(io::trim(param.substr(eq + 1)));
     }
     const bool accepted = q.value_or(0) > 0;
     if (iequals(coding, "gzip") || iequals(coding, "x-gzip")) {
