@@ -268,7 +268,11 @@ void audit_file::enqueue(healing_entry entry, hooks around, boost::asio::any_io_
 
 void audit_file::finish(job& j, std::error_code ec) {
   if (j.around.on_written) j.around.on_written(j.entry, ec);
-  boost::asio::post(j.executor, [h = std::move(j.handler), ec]() mutable { std::move(h)(ec); });
+  // The hooks go with the completion: what they hold (the engine, which owns this file) is then released on the
+  // caller's executor. Released here, the last reference could run ~audit_file on the writer thread, which would
+  // join itself ("Resource deadlock avoided").
+  boost::asio::post(j.executor,
+                    [h = std::move(j.handler), around = std::move(j.around), ec]() mutable { std::move(h)(ec); });
   j.executor = {};
 }
 
